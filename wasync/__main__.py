@@ -1,0 +1,3 @@
+from wasync.cli import main
+
+main()

@@ -1,0 +1,246 @@
+"""Command line: parse, dispatch to ``wasync.commands.<name>.run``, exit with its code.
+
+No logic lives here. Exit codes: 0 success; 1 user error (one readable message, no
+traceback); 2 ``plan --detailed-exitcode`` found changes; 3 internal error (a crash report).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from wasync import __version__
+from wasync.errors import WasyncError
+
+DIR = click.argument(
+    "directory", type=click.Path(file_okay=False, path_type=Path), default=".", required=False
+)
+TARGET = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="ADDR",
+    help="Limit to this address (repeatable); a prefix such as qr.shop-cams selects a group.",
+)
+PRUNE = click.option(
+    "--prune", is_flag=True, help="Also delete remote resources that no spec names."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="wasync")
+@click.option("--debug", is_flag=True, help="Log each HTTP call to stderr (secrets redacted).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Keep WhatsApp Business message templates and QR codes in git.
+
+    Specs in DIR (default: the current folder, holding wasync.yaml) describe what should
+    exist; `plan` shows what would change and `apply` makes it so.
+    """
+    ctx.obj = {"debug": debug}
+    if debug:
+        from wasync.log import enable_debug
+
+        enable_debug()
+
+
+@cli.command()
+@DIR
+def validate(directory: Path) -> None:
+    """Check wasync.yaml and every spec file against WhatsApp's rules, offline."""
+    from wasync.commands import validate as command
+
+    _exit(command.run(directory))
+
+
+@cli.command()
+@DIR
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal, markdown for a pull-request comment, json for machines.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for apply."
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
+)
+@TARGET
+@PRUNE
+def plan(
+    directory: Path,
+    fmt: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    targets: tuple[str, ...],
+    prune: bool,
+) -> None:
+    """Show what apply would change, without changing anything."""
+    from wasync.commands import plan as command
+
+    _exit(
+        command.run(
+            directory,
+            fmt=fmt,
+            out=out,
+            detailed_exitcode=detailed_exitcode,
+            targets=targets,
+            prune=prune,
+        )
+    )
+
+
+@cli.command()
+@DIR
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Apply this saved plan; refused if the remote changed since it was made.",
+)
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@TARGET
+@PRUNE
+@click.option("--force", is_flag=True, help="Go past the per-account change thresholds.")
+def apply(
+    directory: Path,
+    plan_file: Path | None,
+    auto_approve: bool,
+    targets: tuple[str, ...],
+    prune: bool,
+    force: bool,
+) -> None:
+    """Make the remote match the specs: create, update and delete, within rate limits."""
+    from wasync.commands import apply as command
+
+    _exit(
+        command.run(
+            directory,
+            plan_file=plan_file,
+            auto_approve=auto_approve,
+            targets=targets,
+            prune=prune,
+            force=force,
+        )
+    )
+
+
+@cli.command(name="import")
+@DIR
+@click.option("--account", required=True, help="The wasync.yaml account to read from.")
+def import_(directory: Path, account: str) -> None:
+    """Write spec files for what an account holds today."""
+    from wasync.commands import import_ as command
+
+    _exit(command.run(directory, account=account))
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of spec files (for yaml-language-server and editors)."""
+    from wasync.commands import schema as command
+
+    _exit(command.run())
+
+
+@cli.group()
+def sandbox() -> None:
+    """Local emulators of the providers, for trying wasync without an account."""
+
+
+@sandbox.command()
+@click.option(
+    "--provider", type=click.Choice(["cams", "nxcloud"]), required=True, help="API to emulate."
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.option(
+    "--state",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep state in this folder across restarts (default: in memory).",
+)
+@click.option("--qps", type=float, help="Requests per second per access key (default: documented).")
+@click.option("--latency-ms", type=float, default=0.0, show_default=True)
+@click.option(
+    "--fault-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of requests that are throttled, fail with 5xx, drop the connection or stall.",
+)
+@click.option("--access-key-id", default="sandbox-access-key-id", show_default=True)
+@click.option("--access-key-secret", default="sandbox-access-key-secret", show_default=True)
+def serve(
+    provider: str,
+    host: str,
+    port: int,
+    state: Path | None,
+    qps: float | None,
+    latency_ms: float,
+    fault_rate: float,
+    access_key_id: str,
+    access_key_secret: str,
+) -> None:
+    """Serve a provider's emulator over HTTP until interrupted."""
+    from wasync.commands import sandbox as command
+
+    _exit(
+        command.serve(
+            provider=provider,
+            host=host,
+            port=port,
+            state=state,
+            qps=qps,
+            latency_ms=latency_ms,
+            fault_rate=fault_rate,
+            access_key_id=access_key_id,
+            access_key_secret=access_key_secret,
+        )
+    )
+
+
+@sandbox.command()
+@DIR
+def reset(directory: Path) -> None:
+    """Forget everything the embedded sandbox accounts hold (.wasync/sandbox/)."""
+    from wasync.commands import sandbox as command
+
+    _exit(command.reset(directory))
+
+
+def _exit(code: int) -> None:
+    sys.exit(code)
+
+
+def main() -> None:
+    """Entry point: user errors are one message and exit 1; bugs exit 3 with a report."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except WasyncError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: report, never trace
+        from wasync.crash import report_crash
+
+        path = report_crash(exc)
+        click.echo(
+            f"wasync hit an internal error ({type(exc).__name__}); this is a bug.\n"
+            f"A crash report is in {path}; please attach it to a bug report.",
+            err=True,
+        )
+        sys.exit(3)

@@ -1,0 +1,11 @@
+"""`wasync apply`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wasync.errors import WasyncError
+
+
+def run(*args: Any, **kwargs: Any) -> int:
+    raise WasyncError("`wasync apply` is not yet available in this version")

@@ -1,0 +1,54 @@
+"""`wasync sandbox serve` and `wasync sandbox reset`."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import click
+import uvicorn
+
+from wasync.sandbox.common import DropConnections, FaultConfig
+
+
+def serve(
+    *,
+    provider: str,
+    host: str,
+    port: int,
+    state: Path | None,
+    qps: float | None,
+    latency_ms: float,
+    fault_rate: float,
+    access_key_id: str,
+    access_key_secret: str,
+) -> int:
+    """Serve ``wasync.sandbox.<provider>.create_app`` until interrupted."""
+    module = importlib.import_module(f"wasync.sandbox.{provider}")
+    faults = FaultConfig(latency_ms=latency_ms, fault_rate=fault_rate)
+    options: dict[str, object] = {
+        "access_key_id": access_key_id,
+        "access_key_secret": access_key_secret,
+        "state_dir": state,
+        "faults": faults,
+    }
+    if qps is not None:
+        options["qps"] = qps
+    app = module.create_app(**options)
+    click.echo(
+        f"wasync sandbox: {provider} emulator on http://{host}:{port}\n"
+        f"  access key id:     {access_key_id}\n"
+        f"  access key secret: {access_key_secret}\n"
+        f"  state: {state or 'in memory'}; qps: {qps or 'documented default'}; "
+        f"latency: {latency_ms:g} ms; fault rate: {fault_rate:g}\n"
+        "Press Ctrl-C to stop.",
+        err=True,
+    )
+    uvicorn.run(DropConnections(app), host=host, port=port, log_level="warning")
+    return 0
+
+
+def reset(directory: Path) -> int:
+    from wasync.errors import WasyncError
+
+    raise WasyncError("`wasync sandbox reset` is not yet available in this version")

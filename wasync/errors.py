@@ -1,0 +1,134 @@
+"""The error tiers of wasync.
+
+A ``WasyncError`` is something the user can fix (a bad spec, a missing variable, a provider
+refusal): the CLI prints its message and exits 1, never with a traceback. Anything else that
+escapes is a bug: exit 3 with a crash report.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class WasyncError(Exception):
+    """A user-facing error: one clear message, exit code 1."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a value came from: 1-based line and column in a file."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about the specs, as ``file:line:col: address: field: what; allowed``."""
+
+    message: str
+    location: Location | None = None
+    address: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        parts = [str(self.location)] if self.location else []
+        parts += [p for p in (self.address, self.field) if p]
+        parts.append(self.message)
+        return ": ".join(parts)
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        loc = self.location
+        return (loc.file, loc.line, loc.column, self.message) if loc else ("", 0, 0, self.message)
+
+
+class SpecError(WasyncError):
+    """One or more problems in wasync.yaml or the spec files; all are reported together."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(problems, key=Problem.sort_key)
+        n = len(self.problems)
+        summary = f"{n} problem{'s' if n != 1 else ''} in the specs"
+        super().__init__("\n".join([*map(str, self.problems), summary]))
+
+
+class ConfigError(WasyncError):
+    """wasync.yaml is unusable (bad account, missing environment variable, unknown provider)."""
+
+
+class ErrorClass(enum.Enum):
+    """How the executor may react to a failed provider call."""
+
+    THROTTLED = "throttled"  # the provider refused for rate; nothing happened; retry later
+    TRANSIENT = "transient"  # the provider failed before acting (5xx, refused connection); retry
+    UNKNOWN_OUTCOME = "unknown_outcome"  # sent, no answer (timeout, dropped): it may have happened
+    FATAL = "fatal"  # the provider refused this request; retrying cannot help
+
+    @property
+    def retryable(self) -> bool:
+        return self is not ErrorClass.FATAL
+
+
+class ProviderError(WasyncError):
+    """A provider call failed. Carries the provider's own code, message and request id."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        operation: str,
+        code: str,
+        message: str,
+        error_class: ErrorClass,
+        request_id: str | None = None,
+        http_status: int | None = None,
+        hint: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.provider = provider
+        self.operation = operation
+        self.code = code
+        self.provider_message = message
+        self.error_class = error_class
+        self.request_id = request_id
+        self.http_status = http_status
+        self.hint = hint
+        self.retry_after = retry_after  # seconds, when the provider said how long to wait
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        text = f"{self.provider} {self.operation} failed: {self.code}: {self.provider_message}"
+        if self.request_id:
+            text += f" (RequestId {self.request_id})"
+        if self.hint:
+            text += f"; {self.hint}"
+        return text
+
+    @property
+    def retryable(self) -> bool:
+        return self.error_class.retryable
+
+
+class ProtocolError(ProviderError):
+    """The provider answered with something that is not its documented shape."""
+
+    def __init__(
+        self, *, provider: str, operation: str, detail: str, request_id: str | None = None
+    ) -> None:
+        super().__init__(
+            provider=provider,
+            operation=operation,
+            code="MalformedReply",
+            message=detail,
+            error_class=ErrorClass.UNKNOWN_OUTCOME,
+            request_id=request_id,
+            hint="the reply was not understood; re-run later, and report it if it persists",
+        )

@@ -1,0 +1,290 @@
+"""Canonical resources shared by the spec loader, the providers and the planner.
+
+The spec files speak this shape (snake_case keys, Meta's component vocabulary); each provider
+maps it to and from its wire format, and the planner compares the canonical form only.
+
+Desired resources (``QrCode``, ``Template``) are strict pydantic models: unknown keys are errors.
+Remote resources (``RemoteQrCode``, ``RemoteTemplate``) are plain frozen values in the same
+vocabulary, lenient enough to hold whatever a provider returns (legacy categories, component
+kinds wasync does not model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
+ImageFormat = Literal["SVG", "PNG"]
+Kind = Literal["qr", "template"]
+JsonDict: TypeAlias = dict[str, Any]
+
+
+class Strict(BaseModel):
+    """Base of every spec model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- template components -------------------------------------------------------------------
+
+
+class HeaderExample(Strict):
+    header_text: list[str] | None = Field(
+        None, description="Example value of the header's {{1}} variable, as a one-item list."
+    )
+    header_url: str | None = Field(
+        None,
+        description="Public URL of a sample image, video or document for a media header. "
+        "Sent on create and update; not compared, since providers return their own copy.",
+    )
+
+
+class Header(Strict):
+    type: Literal["HEADER"]
+    format: Literal["TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION"] = "TEXT"
+    text: str | None = Field(None, description="Header text (format TEXT); at most 60 chars.")
+    example: HeaderExample | None = None
+
+
+class BodyExample(Strict):
+    body_text: list[list[str]] = Field(
+        description="Example values of {{1}}..{{N}}, as one list inside a list: [[v1, v2]]."
+    )
+
+
+class Body(Strict):
+    type: Literal["BODY"]
+    text: str | None = Field(None, description="Body text; at most 1024 chars. Omit for OTP.")
+    example: BodyExample | None = None
+    add_security_recommendation: bool | None = Field(
+        None, description="AUTHENTICATION only: add 'For your security, do not share this code.'"
+    )
+
+
+class Footer(Strict):
+    type: Literal["FOOTER"]
+    text: str | None = Field(None, description="Footer text; at most 60 chars, no variables.")
+    code_expiration_minutes: int | None = Field(
+        None, description="AUTHENTICATION only: code expiry warning, 1..90 minutes."
+    )
+
+
+class QuickReplyButton(Strict):
+    type: Literal["QUICK_REPLY"]
+    text: str
+
+
+class UrlButton(Strict):
+    type: Literal["URL"]
+    text: str
+    url: str = Field(description="At most 2000 chars; one trailing {{1}} makes it dynamic.")
+    example: list[str] | None = Field(None, description="Full example URL when dynamic.")
+
+
+class PhoneNumberButton(Strict):
+    type: Literal["PHONE_NUMBER"]
+    text: str
+    phone_number: str
+
+
+class CopyCodeButton(Strict):
+    type: Literal["COPY_CODE"]
+    example: str = Field(description="The offer code to copy; at most 15 chars.")
+
+
+class SupportedApp(Strict):
+    package_name: str
+    signature_hash: str
+
+
+class OtpButton(Strict):
+    type: Literal["OTP"]
+    otp_type: Literal["COPY_CODE", "ONE_TAP", "ZERO_TAP"]
+    text: str | None = None
+    autofill_text: str | None = None
+    supported_apps: list[SupportedApp] | None = None
+    zero_tap_terms_accepted: bool | None = None
+
+
+class FlowButton(Strict):
+    type: Literal["FLOW"]
+    text: str
+    flow_id: str | None = None
+    flow_name: str | None = None
+    flow_json: str | None = None
+    flow_action: Literal["NAVIGATE", "DATA_EXCHANGE"] | None = None
+    navigate_screen: str | None = None
+
+
+Button = Annotated[
+    QuickReplyButton | UrlButton | PhoneNumberButton | CopyCodeButton | OtpButton | FlowButton,
+    Field(discriminator="type"),
+]
+
+
+class Buttons(Strict):
+    type: Literal["BUTTONS"]
+    buttons: list[Button]
+
+
+CardComponent = Annotated[Header | Body | Buttons, Field(discriminator="type")]
+
+
+class Card(Strict):
+    components: list[CardComponent]
+
+
+class Carousel(Strict):
+    type: Literal["CAROUSEL"]
+    cards: list[Card]
+
+
+Component = Annotated[Header | Body | Footer | Buttons | Carousel, Field(discriminator="type")]
+
+
+# --- desired resources ---------------------------------------------------------------------
+
+
+class QrCode(Strict):
+    """A message QR code that should exist on a business phone number."""
+
+    account: str
+    phone: str = Field(description="Business number: country code then number, digits only.")
+    label: str = Field(description="Your name for this code; part of its address.")
+    prefilled_message: str = Field(description="Text the chat opens with; at most 140 chars.")
+    image: ImageFormat = Field("SVG", description="Format of the generated image.")
+    code: str | None = Field(
+        None, description="Pin this entry to an existing remote code (QrdlCode)."
+    )
+    protect: bool = Field(False, description="Refuse deletion and code-breaking updates.")
+
+    @property
+    def address(self) -> str:
+        return qr_address(self.account, self.phone, self.label)
+
+
+class Template(Strict):
+    """A message template that should exist, identified by name and language."""
+
+    account: str
+    phone: str | None = Field(
+        None,
+        description="Business number the template lives on, for providers that scope "
+        "templates by number (NXCloud). CAMS templates belong to the account's space.",
+    )
+    name: str
+    language: str
+    category: Category
+    components: list[Component]
+    message_send_ttl_seconds: int | None = None
+    protect: bool = Field(False, description="Refuse deletion and breaking updates.")
+
+    @property
+    def address(self) -> str:
+        return template_address(self.account, self.phone, self.name, self.language)
+
+    def canonical_components(self) -> list[JsonDict]:
+        return canonical_components(self.components)
+
+
+# --- remote resources ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoteQrCode:
+    account: str
+    phone: str
+    code: str
+    prefilled_message: str
+    image: str
+    deep_link_url: str = ""
+    qr_image_url: str = ""
+
+    @property
+    def address(self) -> str:
+        """Unmanaged codes have no label: the code stands in for it."""
+        return qr_address(self.account, self.phone, self.code)
+
+
+@dataclass(frozen=True)
+class RemoteTemplate:
+    account: str
+    phone: str | None
+    id: str  # the provider's id (CAMS TemplateCode, NXCloud id)
+    name: str
+    language: str
+    category: str  # may be a legacy value such as OTP
+    status: str  # canonical upper case: APPROVED, PENDING, REJECTED, PAUSED, DISABLED, ...
+    components: tuple[JsonDict, ...] = ()  # canonical dicts, as canonical_components() makes
+    message_send_ttl_seconds: int | None = None
+    reason: str | None = None  # rejection reason, when the provider gives one
+    # False when the listing had no component detail (not fetched because not managed)
+    detailed: bool = True
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return template_address(self.account, self.phone, self.name, self.language)
+
+
+# --- addresses and canonical forms ---------------------------------------------------------
+
+
+def qr_address(account: str, phone: str, label: str) -> str:
+    return f"qr.{account}.{phone}.{label}"
+
+
+def template_address(account: str, phone: str | None, name: str, language: str) -> str:
+    """``template.<account>[.<phone>].<name>.<language>``: the phone part only where the
+    provider scopes templates by number."""
+    parts = ["template", account, *([phone] if phone else []), name, language]
+    return ".".join(parts)
+
+
+def canonical_components(components: Iterable[BaseModel | Mapping[str, Any]]) -> list[JsonDict]:
+    """The comparable form of components: plain JSON, absent and empty values dropped.
+
+    Providers build remote components through this too, so an unset optional field and a
+    provider's ``false``/``[]``/``""`` for it compare equal.
+    """
+    out: list[JsonDict] = []
+    for c in components:
+        raw = c.model_dump(mode="json") if isinstance(c, BaseModel) else dict(c)
+        out.append(_prune(raw))
+    return out
+
+
+def _prune(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        pruned = {k: _prune(v) for k, v in value.items()}
+        return {k: v for k, v in pruned.items() if not _is_empty(v)}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [_prune(v) for v in value]
+    return value
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value is False or (not value and isinstance(value, (str, list, dict)))
+
+
+# --- whole states --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Desired:
+    """Everything the specs say should exist."""
+
+    qr_codes: tuple[QrCode, ...] = ()
+    templates: tuple[Template, ...] = ()
+
+
+@dataclass(frozen=True)
+class Remote:
+    """Everything the providers hold today, for the accounts in use."""
+
+    qr_codes: tuple[RemoteQrCode, ...] = ()
+    templates: tuple[RemoteTemplate, ...] = ()

@@ -1,0 +1,89 @@
+"""The Provider protocol: what every provider adapter offers, and the facts it declares.
+
+Providers are thin adapters: they turn canonical resources into wire requests and wire
+replies back into canonical resources. They hold no planning logic, no retries and no rate
+limiting: each HTTP call goes through the ``CallGate`` the executor hands in, which owns the
+per-account limiter; retries are the executor's. A provider raises ``ProviderError`` (with the
+right ``ErrorClass``) for every failed call and never anything else for a provider problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from wasync.model import Kind, QrCode, RemoteQrCode, RemoteTemplate, Template
+
+
+@dataclass(frozen=True)
+class ProviderTraits:
+    """Facts about a provider that the planner needs. Pure data, no I/O."""
+
+    name: str  # "cams", "nxcloud"
+    kinds: frozenset[Kind]  # resource kinds the provider manages
+    default_qps: float  # documented request rate per account
+    # QR codes
+    qr_update_replaces_code: bool = False  # an update retires the printed code (CAMS)
+    # templates
+    template_scope: str = "account"  # "account" (CAMS: CustSpaceId) or "phone" (NXCloud)
+    template_editable_statuses: frozenset[str] = frozenset()  # statuses where edit is allowed
+    template_edit_rereviews: frozenset[str] = frozenset()  # statuses where an edit re-reviews
+    template_category_editable_statuses: frozenset[str] = frozenset()
+    # a delete by name removes every language of that name (NXCloud deleteTemplate)
+    template_delete_takes_all_languages: bool = False
+    # component keys the provider accepts but does not read back; left out of comparisons
+    write_only_component_keys: frozenset[str] = field(default_factory=frozenset)
+
+
+class CallGate(Protocol):
+    """Entered around every HTTP request a provider makes (rate limiting lives here)."""
+
+    def __call__(self) -> AbstractAsyncContextManager[None]: ...
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """One account at one provider. Every method is one logical operation; list methods may
+    make several HTTP calls (pages, details), each through the gate."""
+
+    traits: ProviderTraits
+    account: str
+
+    async def list_qr_codes(self, phone: str) -> list[RemoteQrCode]:
+        """Every QR code of ``phone``, in the provider's order."""
+        ...
+
+    async def create_qr_code(self, qr: QrCode) -> RemoteQrCode:
+        """Create a QR code; the result carries the new code."""
+        ...
+
+    async def update_qr_code(self, current: RemoteQrCode, desired: QrCode) -> RemoteQrCode:
+        """Change ``current`` to ``desired``; the result carries the code now in force
+        (a new one where ``traits.qr_update_replaces_code``)."""
+        ...
+
+    async def delete_qr_code(self, current: RemoteQrCode) -> None: ...
+
+    async def list_templates(
+        self, phones: Collection[str], detail_for: Collection[tuple[str, str]] | None = None
+    ) -> list[RemoteTemplate]:
+        """Every template of the account (of each phone in ``phones`` for phone-scoped
+        providers). ``detail_for`` names the (name, language) pairs whose components are
+        needed; others may come back with ``detailed=False`` when the listing lacks
+        components. ``None`` means all."""
+        ...
+
+    async def create_template(self, template: Template) -> RemoteTemplate: ...
+
+    async def update_template(
+        self, current: RemoteTemplate, desired: Template
+    ) -> RemoteTemplate: ...
+
+    async def delete_template(self, current: RemoteTemplate) -> None:
+        """Delete ``current``. Where ``traits.template_delete_takes_all_languages``, every
+        language of its name goes too; the planner accounts for that."""
+        ...
+
+    async def aclose(self) -> None: ...

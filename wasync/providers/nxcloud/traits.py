@@ -1,0 +1,18 @@
+"""What the planner must know about NXCloud (reference/nxcloud.md; Meta's rules upstream)."""
+
+from wasync.providers.base import ProviderTraits
+
+NXCLOUD_TRAITS = ProviderTraits(
+    name="nxcloud",
+    kinds=frozenset({"template"}),  # NXCloud has no QR code API
+    default_qps=5.0,  # none documented; a conservative default, configurable per account
+    template_scope="phone",  # every call names the business_phone
+    # Meta: editable when APPROVED, REJECTED or PAUSED; PENDING cannot be edited.
+    template_editable_statuses=frozenset({"APPROVED", "REJECTED", "PAUSED"}),
+    # An edit of an approved or paused template goes back to review (1/24 h, 10/30 days).
+    template_edit_rereviews=frozenset({"APPROVED", "PAUSED"}),
+    template_category_editable_statuses=frozenset({"REJECTED"}),
+    template_delete_takes_all_languages=True,  # deleteTemplate takes a name only
+    # Media samples go up as handles and come back as CDN links.
+    write_only_component_keys=frozenset({"header_url"}),
+)
