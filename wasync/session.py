@@ -1,0 +1,119 @@
+"""A session: one open connection per account in use (HTTP client, provider, rate gate).
+
+This is where an account's settings become a working provider: the endpoint (or the embedded
+sandbox), TLS and timeout settings, credentials, and the rate gate every call passes through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import TracebackType
+
+import httpx
+
+from wasync.apply.limits import RateGate
+from wasync.config import Account, CamsAccount, Config
+from wasync.errors import ConfigError
+from wasync.providers import TRAITS
+from wasync.providers.base import Provider, ProviderTraits
+from wasync.sandbox.common import FaultConfig
+from wasync.sandbox.embedded import SANDBOX_BASE_URL, embedded_transport, with_sandbox_credentials
+
+
+@dataclass
+class Connection:
+    account: Account
+    provider: Provider
+    gate: RateGate
+
+    @property
+    def traits(self) -> ProviderTraits:
+        return self.provider.traits
+
+
+class Session:
+    """Opens providers lazily, closes them all on exit. Use as ``async with``."""
+
+    def __init__(self, config: Config, *, sandbox_faults: FaultConfig | None = None) -> None:
+        self.config = config
+        self._sandbox_faults = sandbox_faults
+        self._connections: dict[str, Connection] = {}
+        self._clients: list[httpx.AsyncClient] = []
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for client in self._clients:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+        self._clients.clear()
+        self._connections.clear()
+
+    def connections(self, names: Iterable[str]) -> list[Connection]:
+        return [self.connection(name) for name in sorted(set(names))]
+
+    def connection(self, name: str) -> Connection:
+        if name not in self._connections:
+            self._connections[name] = self._open(name)
+        return self._connections[name]
+
+    def _open(self, name: str) -> Connection:
+        account = self.config.accounts.get(name)
+        if account is None:
+            known = ", ".join(sorted(self.config.accounts)) or "none"
+            raise ConfigError(f"no account {name!r} in wasync.yaml (accounts: {known})")
+        traits = TRAITS[account.provider]
+        gate = RateGate(account.qps or traits.default_qps)
+        if account.is_sandbox:
+            account = with_sandbox_credentials(account)
+            transport: httpx.AsyncBaseTransport | None = embedded_transport(
+                account, self.config.root, self._sandbox_faults
+            )
+            base_url = SANDBOX_BASE_URL
+        else:
+            _check_endpoint(account)
+            transport, base_url = None, account.endpoint
+        client = httpx.AsyncClient(
+            base_url=base_url,
+            transport=transport,
+            timeout=account.timeout,
+            verify=True,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=gate.in_flight_for(), max_keepalive_connections=8),
+        )
+        self._clients.append(client)
+        provider = _provider_for(account, client, gate)
+        return Connection(account=account, provider=provider, gate=gate)
+
+
+def _check_endpoint(account: Account) -> None:
+    endpoint = account.endpoint
+    if endpoint.startswith("https://"):
+        return
+    if endpoint.startswith("http://") and account.allow_insecure_http:
+        return
+    raise ConfigError(
+        f"account {account.name}: endpoint {endpoint!r} must start with https:// "
+        "(set allow_insecure_http: true only for a test server you run yourself)"
+    )
+
+
+def _provider_for(account: Account, client: httpx.AsyncClient, gate: RateGate) -> Provider:
+    if isinstance(account, CamsAccount):
+        from wasync.providers.cams.client import CamsProvider
+
+        return CamsProvider(account, http=client, gate=gate)
+    from wasync.providers.nxcloud.client import NxcloudProvider
+
+    return NxcloudProvider(account, http=client, gate=gate)
