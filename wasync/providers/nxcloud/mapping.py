@@ -110,7 +110,11 @@ def template_from_wire(info: Any, *, account: str, phone: str) -> RemoteTemplate
         category=fields["category"],
         status=fields["status"].upper(),
         components=tuple(
-            components_from_wire(info.get("components") or [], fields["category"], where=where)
+            components_from_wire(
+                [] if info.get("components") is None else info["components"],
+                fields["category"],
+                where=where,
+            )
         ),
         message_send_ttl_seconds=ttl
         if isinstance(ttl, int) and not isinstance(ttl, bool)
