@@ -367,3 +367,16 @@ async def test_a_wrong_secret_says_which_account_and_what_to_check(
         "check secret_key for account shop-nx, and that the clock is right"
     )
     assert DEFAULT_ACCESS_KEY_SECRET not in str(info.value)
+
+
+async def test_a_refused_delete_of_a_name_that_still_exists_is_reported(
+    provider: NxcloudProvider, emulator: NxcloudEmulator
+) -> None:
+    created = await provider.create_template(make_template())
+    meta = {"code": 100, "message": "(#100) Invalid parameter", "error_user_msg": "It is disabled."}
+    emulator.fail_next("deleteTemplate", code=9099, data={"error": meta})
+    with pytest.raises(ProviderError) as info:
+        await provider.delete_template(created)
+    assert (info.value.code, info.value.operation) == ("9099/100", "deleteTemplate")
+    assert "It is disabled." in str(info.value)
+    assert len(emulator.templates(PHONE)) == 1
