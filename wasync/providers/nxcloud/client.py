@@ -482,7 +482,7 @@ class NxcloudProvider:
                     code_text += f"/{meta.get('error_subcode')}"
                 trace = meta.get("fbtrace_id")
                 request_id = trace if isinstance(trace, str) else None
-            hint = "Meta refused the request; fix the template and plan again"
+            hint = "Meta refused the request; act on its message, then plan again"
         elif code == 9000:
             hint = "NXCloud refused a parameter; `wasync validate` may tell which"
         else:
