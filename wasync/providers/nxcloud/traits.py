@@ -13,6 +13,7 @@ NXCLOUD_TRAITS = ProviderTraits(
     template_edit_rereviews=frozenset({"APPROVED", "PAUSED"}),
     template_category_editable_statuses=frozenset({"REJECTED"}),
     template_delete_takes_all_languages=True,  # deleteTemplate takes a name only
-    # Media samples go up as handles and come back as CDN links.
-    write_only_component_keys=frozenset({"header_url"}),
+    # Media samples go up as URLs and come back as Meta's CDN links; a zero-tap button's
+    # terms acceptance is sent once and not part of the OTP button Meta reads back.
+    write_only_component_keys=frozenset({"header_url", "zero_tap_terms_accepted"}),
 )

@@ -1,0 +1,654 @@
+"""The NXCloud emulator's world: templates per business phone, and Meta's rules behind them.
+
+``NxcloudEmulator`` holds the state and answers the template operations with the ``data`` of
+NXCloud's envelope, or raises ``BusinessError`` with the envelope's code. The HTTP side
+(signature, timestamps, rate limit, faults) is ``wasync.sandbox.nxcloud``.
+
+What it emulates, and the choices made where the documentation is silent:
+
+- templates live per business phone; ids are 16-digit numeric strings, in creation order;
+- new and edited templates are PENDING; ``approve_after`` seconds later (by the clock) they
+  become APPROVED, or a test / ``POST /_sandbox/review`` sets any status;
+- Meta's rules come back as code 9099 with Meta's error object in ``data.error``: name plus
+  language is unique (subcode 2388024); PENDING (and other non-editable) templates cannot be
+  edited; the category changes only on a REJECTED template; an APPROVED template takes one
+  edit per 24 h and ten per 30 days; a name deleted while approved is locked for 30 days;
+- Meta's read-back shapes: ``header_text`` as a list, ``body_text`` nested, media samples as
+  CDN links in ``header_handle``, AUTHENTICATION bodies and footers with Meta's wording, and
+  OTP buttons as ``type: URL`` buttons pointing at ``https://www.whatsapp.com/otp/code/``;
+- lenient elsewhere: unknown component and button fields are stored and echoed;
+- getTemplate pages by opaque keyset cursors: ``limit`` defaults to 20 and is capped at
+  ``MAX_PAGE_LIMIT``; ``paging.next`` / ``previous`` only when such a page exists.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from wasync.sandbox.common import Clock, JsonState
+
+MAX_PAGE_LIMIT = 100
+DEFAULT_PAGE_LIMIT = 20
+DAY = 86400.0
+STATUSES = frozenset(
+    {
+        "APPROVED",
+        "IN_APPEAL",
+        "PENDING",
+        "REJECTED",
+        "PENDING_DELETION",
+        "DELETED",
+        "DISABLED",
+        "PAUSED",
+        "LIMIT_EXCEEDED",
+        "ARCHIVED",
+    }
+)
+EDITABLE = frozenset({"APPROVED", "REJECTED", "PAUSED"})
+CATEGORIES = frozenset({"MARKETING", "UTILITY", "AUTHENTICATION"})
+MEDIA_TYPES = frozenset({"application/pdf", "video/mp4", "image/jpeg", "image/png", "image/jpg"})
+OTP_URL = "https://www.whatsapp.com/otp/code/"
+NAME = re.compile(r"[a-z0-9_]{1,512}")
+LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
+PHONE = re.compile(r"\d{6,15}")
+
+MESSAGES = {
+    -1: "Request failed",
+    9000: "Parameter exception",
+    9001: "System business error",
+    9002: "Merchant phone number error",
+    9006: "The WhatsApp number is not bound to the application",
+    9099: "WhatsApp error",
+}
+
+
+class BusinessError(Exception):
+    """An envelope with a non-zero code."""
+
+    def __init__(self, code: int, message: str | None = None, data: Any = None) -> None:
+        self.code = code
+        self.message = message or MESSAGES.get(code, "Request failed")
+        self.data = data
+        super().__init__(f"{code}: {self.message}")
+
+
+def parameter_error(detail: str) -> BusinessError:
+    return BusinessError(9000, f"Parameter exception: {detail}")
+
+
+def meta_error(title: str, detail: str, *, subcode: int | None = None) -> BusinessError:
+    """Meta's refusal as NXCloud passes it on (code 9099, Meta's error in data.error)."""
+    error: dict[str, Any] = {
+        "message": "(#100) Invalid parameter",
+        "type": "OAuthException",
+        "code": 100,
+        "error_user_title": title,
+        "error_user_msg": detail,
+        "fbtrace_id": "A" + hashlib.sha1(detail.encode()).hexdigest()[:20],  # noqa: S324
+    }
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return BusinessError(9099, data={"error": error})
+
+
+@dataclass
+class ScriptedReply:
+    """A canned answer for the next matching call (tests: codes the rules never produce)."""
+
+    action: str | None
+    code: int
+    message: str
+    data: Any
+    http_status: int
+    raw: bytes | None
+    act: bool  # carry the request out first, then answer with this
+
+
+class NxcloudEmulator:
+    """State and rules; thread-safe (the HTTP server and a test may both use it)."""
+
+    def __init__(
+        self,
+        *,
+        state_dir: Path | None = None,
+        clock: Clock = time.time,
+        approve_after: float | None = None,
+        apps: Mapping[str, Collection[str]] | None = None,
+        name_reuse_lock: float = 30 * DAY,
+    ) -> None:
+        self.clock = clock
+        self.approve_after = approve_after
+        self.apps = {k: frozenset(v) for k, v in apps.items()} if apps is not None else None
+        self.name_reuse_lock = name_reuse_lock
+        self._store = JsonState(state_dir, "nxcloud")
+        self._lock = threading.RLock()
+        self._scripts: list[ScriptedReply] = []
+        data = self._store.load()
+        self._next_id: int = data.get("next_id", 1)
+        # phone -> template id -> record
+        self._phones: dict[str, dict[str, dict[str, Any]]] = data.get("phones", {})
+        self._uploads: dict[str, dict[str, Any]] = data.get("uploads", {})
+        # phone -> name -> when a name with an approved version was deleted
+        self._deleted: dict[str, dict[str, float]] = data.get("deleted", {})
+
+    # --- test hooks ----------------------------------------------------------------------------
+
+    def templates(self, phone: str) -> list[dict[str, Any]]:
+        """The stored records of ``phone`` (copies), in creation order."""
+        with self._lock:
+            self._advance()
+            return [copy.deepcopy(t) for t in self._sorted(phone)]
+
+    def find(self, phone: str, name: str, language: str) -> dict[str, Any] | None:
+        with self._lock:
+            self._advance()
+            for t in self._phones.get(phone, {}).values():
+                if t["name"] == name and t["language"] == language:
+                    return copy.deepcopy(t)
+            return None
+
+    def set_status(
+        self, phone: str, template_id: str, status: str, reason: str | None = None
+    ) -> dict[str, Any]:
+        """Review hook: put a template in ``status`` (APPROVED, REJECTED, PAUSED, ...)."""
+        status = status.upper()
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}; use one of {sorted(STATUSES)}")
+        with self._lock:
+            record = self._phones.get(phone, {}).get(template_id)
+            if record is None:
+                raise KeyError(f"no template {template_id} on {phone}")
+            record["status"] = status
+            record["review_due"] = None
+            default = "INVALID_FORMAT" if status == "REJECTED" else "NONE"
+            record["rejected_reason"] = reason or default
+            self._save()
+            return self._echo(record)
+
+    def review(
+        self, phone: str, name: str, language: str, status: str, reason: str | None = None
+    ) -> dict[str, Any]:
+        found = self.find(phone, name, language)
+        if found is None:
+            raise KeyError(f"no template {name} ({language}) on {phone}")
+        return self.set_status(phone, found["id"], status, reason)
+
+    def fail_next(
+        self,
+        action: str | None = None,
+        *,
+        code: int = -1,
+        message: str | None = None,
+        data: Any = None,
+        http_status: int = 200,
+        raw: bytes | None = None,
+        act: bool = False,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` calls of ``action`` (any when None) with ``code`` (or
+        the ``raw`` bytes), after authentication. ``act=True`` carries the call out first."""
+        reply = ScriptedReply(
+            action,
+            code,
+            message or MESSAGES.get(code, "Request failed"),
+            data,
+            http_status,
+            raw,
+            act,
+        )
+        with self._lock:
+            self._scripts.extend([reply] * times)
+
+    def take_script(self, action: str) -> ScriptedReply | None:
+        with self._lock:
+            for i, reply in enumerate(self._scripts):
+                if reply.action in (None, action):
+                    return self._scripts.pop(i)
+            return None
+
+    # --- checks shared by the operations -------------------------------------------------------
+
+    def check_phone(self, appkey: str | None, phone: Any) -> str:
+        """9002 for a number that is not a known WhatsApp number, 9006 when it is not bound
+        to ``appkey``. Without configured apps any appkey and any digits number pass."""
+        if not isinstance(phone, str) or not PHONE.fullmatch(phone):
+            raise BusinessError(9002)
+        if self.apps is None:
+            return phone
+        if not any(phone in phones for phones in self.apps.values()):
+            raise BusinessError(9002)
+        if appkey is not None and phone not in self.apps.get(appkey, frozenset()):
+            raise BusinessError(9006)
+        return phone
+
+    def _common(self, body: Mapping[str, Any]) -> str:
+        appkey = _string(body, "appkey")
+        phone = _string(body, "business_phone")
+        if body.get("messaging_product") != "whatsapp":
+            raise parameter_error("messaging_product must be whatsapp")
+        return self.check_phone(appkey, phone)
+
+    # --- operations ----------------------------------------------------------------------------
+
+    def create_template(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        phone = self._common(body)
+        name = _string(body, "name")
+        language = _string(body, "language")
+        category = _string(body, "category")
+        if category not in CATEGORIES:
+            raise parameter_error("category must be MARKETING, UTILITY or AUTHENTICATION")
+        if not NAME.fullmatch(name):
+            raise meta_error(
+                "Invalid template name",
+                "Template names hold lowercase letters, digits and underscores only.",
+            )
+        if not LANGUAGE.fullmatch(language):
+            raise parameter_error(f"language {language!r} is not a language code")
+        ttl = _ttl(body)
+        components = self._normalise(body.get("components"), category)
+        with self._lock:
+            self._advance()
+            for t in self._phones.get(phone, {}).values():
+                if t["name"] == name and t["language"] == language:
+                    raise meta_error(
+                        "Content in This Language Already Exists",
+                        f"There is already {language} content for this template ({name}).",
+                        subcode=2388024,
+                    )
+            deleted_at = self._deleted.get(phone, {}).get(name)
+            if deleted_at is not None and self.clock() - deleted_at < self.name_reuse_lock:
+                raise meta_error(
+                    "Template name unavailable",
+                    f"{name} was deleted while approved and can't be reused until "
+                    f"{self.name_reuse_lock / DAY:g} days have passed.",
+                )
+            template_id = str(1_000_000_000_000_000 + self._next_id)
+            self._next_id += 1
+            now = self.clock()
+            self._phones.setdefault(phone, {})[template_id] = {
+                "id": template_id,
+                "seq": self._next_id,
+                "name": name,
+                "language": language,
+                "category": category,
+                "status": "PENDING",
+                "rejected_reason": "NONE",
+                "quality_score": {"score": "UNKNOWN"},
+                "components": components,
+                "message_send_ttl_seconds": ttl,
+                "created_at": now,
+                "review_due": self._due(now),
+                "approved_edits": [],
+            }
+            self._save()
+        return {"id": template_id}
+
+    def update_template(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        phone = self._common(body)
+        template_id = _string(body, "template_id")
+        category = body.get("category")
+        if category is not None and category not in CATEGORIES:
+            raise parameter_error("category must be MARKETING, UTILITY or AUTHENTICATION")
+        ttl = _ttl(body)
+        with self._lock:
+            self._advance()
+            record = self._phones.get(phone, {}).get(template_id)
+            if record is None:
+                raise meta_error(
+                    "Template not found",
+                    f"Unsupported post request. Object with ID '{template_id}' does not exist.",
+                    subcode=33,
+                )
+            status = record["status"]
+            if status not in EDITABLE:
+                raise meta_error(
+                    "Template can't be edited",
+                    f"This template is {status}; only APPROVED, REJECTED or PAUSED templates "
+                    "can be edited.",
+                )
+            if category is not None and category != record["category"] and status != "REJECTED":
+                raise meta_error(
+                    "Category can't be edited",
+                    f"The category of a {status} template can't be changed.",
+                )
+            components = self._normalise(body.get("components"), category or record["category"])
+            now = self.clock()
+            if status == "APPROVED":
+                edits = [t for t in record["approved_edits"] if now - t < 30 * DAY]
+                if any(now - t < DAY for t in edits):
+                    raise meta_error(
+                        "Edit limit reached",
+                        "An approved template can be edited once in 24 hours.",
+                    )
+                if len(edits) >= 10:
+                    raise meta_error(
+                        "Edit limit reached",
+                        "An approved template can be edited 10 times in 30 days.",
+                    )
+                record["approved_edits"] = [*edits, now]
+            record["components"] = components
+            if category is not None:
+                record["category"] = category
+            if ttl is not None:
+                record["message_send_ttl_seconds"] = ttl
+            record["status"] = "PENDING"
+            record["rejected_reason"] = "NONE"
+            record["review_due"] = self._due(now)
+            self._save()
+            return {"id": template_id}
+
+    def get_template(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        phone = self._common(body)
+        limit = _limit(body.get("limit"))
+        name = body.get("name")
+        if name is not None and not isinstance(name, str):
+            raise parameter_error("name must be a string")
+        after, before = _cursor(body, "after"), _cursor(body, "before")
+        with self._lock:
+            self._advance()
+            items = [t for t in self._sorted(phone) if not name or t["name"] == name]
+            if after is not None:
+                page = [t for t in items if t["seq"] > after][:limit]
+            elif before is not None:
+                page = [t for t in items if t["seq"] < before][-limit:]
+            else:
+                page = items[:limit]
+            out: dict[str, Any] = {"data": [self._echo(t) for t in page]}
+            if not page:
+                return out
+            first, last = page[0]["seq"], page[-1]["seq"]
+            paging: dict[str, Any] = {
+                "cursors": {"before": _encode_cursor(first), "after": _encode_cursor(last)}
+            }
+            url = self._page_url(phone, limit)
+            if any(t["seq"] > last for t in items):
+                paging["next"] = f"{url}&after={_encode_cursor(last)}"
+            if any(t["seq"] < first for t in items):
+                paging["previous"] = f"{url}&before={_encode_cursor(first)}"
+            out["paging"] = paging
+            return out
+
+    def delete_template(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        phone = self._common(body)
+        name = _string(body, "name")
+        with self._lock:
+            self._advance()
+            templates = self._phones.get(phone, {})
+            doomed = [i for i, t in templates.items() if t["name"] == name]
+            if not doomed:
+                raise meta_error(
+                    "Message template not found",
+                    f"There is no template named {name} on this WhatsApp Business Account.",
+                )
+            if any(templates[i]["status"] == "APPROVED" for i in doomed):
+                self._deleted.setdefault(phone, {})[name] = self.clock()
+            for i in doomed:
+                del templates[i]
+            self._save()
+        return {"success": True}
+
+    def upload_template_file(self, fields: Mapping[str, str], content: bytes) -> dict[str, Any]:
+        phone = fields.get("business_phone")
+        if not phone:
+            raise parameter_error("business_phone is required")
+        if fields.get("messaging_product") != "whatsapp":
+            raise parameter_error("messaging_product must be whatsapp")
+        mime = fields.get("type")
+        if mime not in MEDIA_TYPES:
+            raise parameter_error(f"type must be one of {', '.join(sorted(MEDIA_TYPES))}")
+        if not content:
+            raise parameter_error("file is required")
+        self.check_phone(None, phone)
+        digest = hashlib.sha256(content).hexdigest()
+        with self._lock:
+            token = f"sandbox:{len(self._uploads) + 1}:{digest[:16]}"
+            handle = "4:" + base64.b64encode(token.encode()).decode().rstrip("=")
+            self._uploads[handle] = {"phone": phone, "type": mime, "sha256": digest}
+            self._save()
+        return {"id": handle}
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _due(self, now: float) -> float | None:
+        return None if self.approve_after is None else now + self.approve_after
+
+    def _advance(self) -> None:
+        """Finish the reviews whose time has come (``approve_after``)."""
+        now = self.clock()
+        changed = False
+        for templates in self._phones.values():
+            for t in templates.values():
+                due = t.get("review_due")
+                if t["status"] == "PENDING" and due is not None and due <= now:
+                    t["status"], t["review_due"], t["rejected_reason"] = "APPROVED", None, "NONE"
+                    changed = True
+        if changed:
+            self._save()
+
+    def _sorted(self, phone: str) -> list[dict[str, Any]]:
+        return sorted(self._phones.get(phone, {}).values(), key=lambda t: t["seq"])
+
+    def _save(self) -> None:
+        self._store.save(
+            {
+                "next_id": self._next_id,
+                "phones": self._phones,
+                "uploads": self._uploads,
+                "deleted": self._deleted,
+            }
+        )
+
+    def _page_url(self, phone: str, limit: int) -> str:
+        waba = int(hashlib.sha256(phone.encode()).hexdigest()[:12], 16) % 10**15
+        fields = "id,category,language,name,status,components,rejected_reason,quality_score"
+        query = urlencode({"fields": fields, "limit": limit})
+        return f"https://graph.facebook.com/v15.0/{waba}/message_templates?{query}"
+
+    @staticmethod
+    def _echo(record: Mapping[str, Any]) -> dict[str, Any]:
+        """A templateInfo as getTemplate returns it (the fields NXCloud asks Meta for)."""
+        keys = ("id", "category", "language", "name", "status", "components")
+        out = {k: copy.deepcopy(record[k]) for k in keys}
+        out["rejected_reason"] = record["rejected_reason"]
+        out["quality_score"] = dict(record["quality_score"])
+        return out
+
+    def _normalise(self, raw: Any, category: str) -> list[dict[str, Any]]:
+        """Check components as Meta would and store them in Meta's read-back form."""
+        if not isinstance(raw, list) or not raw:
+            raise parameter_error("components is required")
+        authentication = category == "AUTHENTICATION"
+        out: list[dict[str, Any]] = []
+        expiry: int | None = None
+        for index, item in enumerate(raw):
+            where = f"components[{index}]"
+            if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+                raise parameter_error(f"{where}.type is required")
+            c = copy.deepcopy(item)
+            c["type"] = kind = c["type"].upper()
+            if kind == "HEADER":
+                c = self._header(c, where, authentication)
+            elif kind == "BODY":
+                c = _body(c, where, authentication)
+            elif kind == "FOOTER":
+                if authentication:
+                    expiry = c.get("code_expiration_minutes")
+                    if expiry is not None:
+                        if not isinstance(expiry, int) or not 1 <= expiry <= 90:
+                            raise meta_error(
+                                "Invalid parameter",
+                                "code_expiration_minutes must be between 1 and 90.",
+                            )
+                        c["text"] = f"This code expires in {expiry} minutes."
+                elif not isinstance(c.get("text"), str) or not c["text"]:
+                    raise meta_error("Invalid parameter", f"{where}: a footer needs text.")
+            elif kind == "BUTTONS":
+                buttons = c.get("buttons")
+                if not isinstance(buttons, list) or not buttons:
+                    raise parameter_error(f"{where}.buttons is required")
+                c["buttons"] = [_button(b, f"{where}.buttons", authentication) for b in buttons]
+            else:
+                raise parameter_error(f"{where}.type must be HEADER, BODY, FOOTER or BUTTONS")
+            out.append(c)
+        if authentication and expiry is not None:  # Meta repeats the expiry in the OTP link
+            for c in out:
+                for b in c.get("buttons", []):
+                    if str(b.get("url", "")).startswith(OTP_URL):
+                        b["url"] = b["url"].replace(
+                            "&code=otp", f"&code_expiration_minutes={expiry}&code=otp"
+                        )
+                        b["example"] = [b["url"].replace("{{1}}", "123456")]
+        return out
+
+    def _header(self, c: dict[str, Any], where: str, authentication: bool) -> dict[str, Any]:
+        if authentication:
+            raise meta_error("Invalid parameter", "Authentication templates have no header.")
+        fmt = c.get("format", "TEXT")
+        if not isinstance(fmt, str):
+            raise parameter_error(f"{where}.format must be a string")
+        c["format"] = fmt = fmt.upper()
+        example = c.get("example")
+        if example is not None and not isinstance(example, dict):
+            raise parameter_error(f"{where}.example must be an object")
+        if fmt == "TEXT":
+            if not isinstance(c.get("text"), str) or not c["text"]:
+                raise meta_error("Invalid parameter", f"{where}: a text header needs text.")
+            if example and isinstance(example.get("header_text"), str):
+                example["header_text"] = [example["header_text"]]
+        elif fmt in {"IMAGE", "VIDEO", "DOCUMENT"}:
+            example = example or {}
+            url = example.pop("custom_header_handle_url", None)
+            handle = example.pop("header_handle", None)
+            if handle is not None and handle not in self._uploads:
+                raise meta_error(
+                    "Invalid media handle",
+                    f"{where}: header_handle is not a handle from uploadTemplateFile.",
+                )
+            source = url or handle  # the URL wins when both are given
+            if not source:
+                raise meta_error("Invalid parameter", f"{where}: a media header needs a sample.")
+            digest = hashlib.sha256(str(source).encode()).hexdigest()[:24]
+            example["header_handle"] = [f"https://scontent.sandbox.invalid/t/{digest}"]
+            c["example"] = example
+        elif fmt != "LOCATION":
+            raise parameter_error(f"{where}.format must be TEXT, IMAGE, VIDEO or DOCUMENT")
+        return c
+
+
+def _body(c: dict[str, Any], where: str, authentication: bool) -> dict[str, Any]:
+    if authentication:
+        text = "*{{1}}* is your verification code."
+        if c.get("add_security_recommendation"):
+            text += " For your security, do not share this code."
+        c["text"] = text
+        c["example"] = {"body_text": [["123456"]]}
+        return c
+    if not isinstance(c.get("text"), str) or not c["text"]:
+        raise meta_error("Invalid parameter", f"{where}: a body needs text.")
+    example = c.get("example")
+    if isinstance(example, dict):
+        values = example.get("body_text")
+        if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
+            example["body_text"] = [values]
+    return c
+
+
+def _button(raw: Any, where: str, authentication: bool) -> dict[str, Any]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+        raise parameter_error(f"{where}: every button needs a type")
+    b = copy.deepcopy(raw)
+    b["type"] = kind = b["type"].upper()
+    if kind == "OTP":
+        if not authentication:
+            raise meta_error("Invalid parameter", "OTP buttons belong to AUTHENTICATION only.")
+        return _otp_as_url(b)
+    if authentication:
+        raise meta_error("Invalid parameter", "Authentication templates take one OTP button.")
+    if kind not in {"QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "FLOW"}:
+        return b  # a kind NXCloud does not list: pass it through to "Meta"
+    if kind != "COPY_CODE" and (not isinstance(b.get("text"), str) or not b["text"]):
+        raise meta_error("Invalid parameter", f"{where}: a {kind} button needs text.")
+    return b
+
+
+def _otp_as_url(b: dict[str, Any]) -> dict[str, Any]:
+    """Meta keeps an OTP button and reads it back as a URL button carrying its settings."""
+    otp_type = str(b.pop("otp_type", "COPY_CODE")).upper()
+    apps = list(b.pop("supported_apps", None) or [])
+    if "package_name" in b or "signature_hash" in b:
+        apps.insert(
+            0,
+            {
+                "package_name": b.pop("package_name", ""),
+                "signature_hash": b.pop("signature_hash", ""),
+            },
+        )
+    if otp_type in {"ONE_TAP", "ZERO_TAP"} and not apps:
+        raise meta_error("Invalid parameter", f"A {otp_type} button needs package_name.")
+    query: list[tuple[str, str]] = [("otp_type", otp_type)]
+    autofill = b.pop("autofill_text", None)
+    if autofill:
+        query.append(("cta_display_name", str(autofill)))
+    for app in apps:
+        if not isinstance(app, dict):
+            raise parameter_error("supported_apps holds objects")
+        query += [
+            ("package_name", str(app.get("package_name", ""))),
+            ("signature_hash", str(app.get("signature_hash", ""))),
+        ]
+    b.pop("zero_tap_terms_accepted", None)  # accepted once, never read back
+    url = f"{OTP_URL}?{urlencode(query)}&code=otp{{{{1}}}}"
+    return {**b, "type": "URL", "url": url, "example": [url.replace("{{1}}", "123456")]}
+
+
+def _string(body: Mapping[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise parameter_error(f"{key} is required")
+    return value
+
+
+def _ttl(body: Mapping[str, Any]) -> int | None:
+    ttl = body.get("message_send_ttl_seconds")
+    if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 0):
+        raise parameter_error("message_send_ttl_seconds must be a whole number of seconds")
+    return ttl
+
+
+def _limit(raw: Any) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_PAGE_LIMIT
+    if isinstance(raw, str) and raw.isdigit():
+        raw = int(raw)
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
+        raise parameter_error("limit must be a positive whole number")
+    return min(raw, MAX_PAGE_LIMIT)
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def _cursor(body: Mapping[str, Any], key: str) -> int | None:
+    raw = body.get(key)
+    if raw is None or raw == "":
+        return None
+    try:
+        text = base64.urlsafe_b64decode(str(raw) + "=" * (-len(str(raw)) % 4)).decode()
+        prefix, _, number = text.partition(":")
+        if prefix == "seq" and number.isdigit():
+            return int(number)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise parameter_error(f"{key} is not a cursor from a previous page")
