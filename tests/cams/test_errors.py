@@ -243,7 +243,12 @@ async def test_a_listing_entry_without_identity_is_a_protocol_error() -> None:
 
 @pytest.mark.parametrize(
     ("status", "error_class"),
-    [(502, ErrorClass.TRANSIENT), (429, ErrorClass.THROTTLED), (403, ErrorClass.FATAL)],
+    [
+        (502, ErrorClass.TRANSIENT),
+        (504, ErrorClass.UNKNOWN_OUTCOME),  # the gateway gave up; CAMS may have acted
+        (429, ErrorClass.THROTTLED),
+        (403, ErrorClass.FATAL),
+    ],
 )
 async def test_a_proxy_error_page_is_judged_by_its_status(
     status: int, error_class: ErrorClass
@@ -278,6 +283,8 @@ async def test_a_permission_refusal_names_the_ram_action() -> None:
         ("InternalError", 500, ErrorClass.TRANSIENT),
         ("ServiceUnavailable", 503, ErrorClass.TRANSIENT),
         ("SomethingNew", 500, ErrorClass.TRANSIENT),
+        ("ServiceTimeout", 504, ErrorClass.UNKNOWN_OUTCOME),
+        ("SignatureNonceUsed", 400, ErrorClass.TRANSIENT),
         ("InvalidParameter.LanguageNotSupport", 200, ErrorClass.FATAL),
         ("Product.Unsubscript", 400, ErrorClass.FATAL),
         ("DelError.TemplateNotExist", 200, ErrorClass.FATAL),

@@ -46,9 +46,9 @@ ABSENT_CODES = frozenset(
         "InvalidQrdlCode.NotFound",
     }
 )
-_TRANSIENT_CODES = frozenset(
-    {"ServiceUnavailable", "InternalError", "SignatureNonceUsed", "ServiceTimeout"}
-)
+_TRANSIENT_CODES = frozenset({"ServiceUnavailable", "InternalError", "SignatureNonceUsed"})
+# The gateway gave up waiting for CAMS, which may have acted meanwhile.
+_TIMEOUT_CODES = frozenset({"ServiceTimeout", "GatewayTimeout", "RequestTimeout"})
 
 
 def _is_throttling(code: str) -> bool:
@@ -57,9 +57,12 @@ def _is_throttling(code: str) -> bool:
 
 def classify(code: str, http_status: int | None) -> ErrorClass:
     """How a refusal may be handled: throttling waits, server trouble retries, the rest is
-    final. A reused nonce is transient: nothing happened, and a retry signs a fresh one."""
+    final. A reused nonce is transient: nothing happened, and a retry signs a fresh one. A
+    gateway timeout (504) is not: the service may have acted after the gateway gave up."""
     if _is_throttling(code):
         return ErrorClass.THROTTLED
+    if code in _TIMEOUT_CODES or http_status == 504:
+        return ErrorClass.UNKNOWN_OUTCOME
     if code in _TRANSIENT_CODES or code.startswith("InternalError"):
         return ErrorClass.TRANSIENT
     if http_status is not None and http_status >= 500:
@@ -187,23 +190,24 @@ class CamsProvider:
 
     async def _call(self, action: str, params: Mapping[str, str | None]) -> dict[str, Any]:
         """One signed call; the reply's JSON object when its Code is OK."""
-        request = self._build(action, params)
-        started = time.monotonic()
-        try:
-            async with self._enter_gate():
+        async with self._enter_gate():
+            # Signed inside the gate, so that waiting for the rate limiter cannot age it.
+            request = self._build(action, params)
+            started = time.monotonic()
+            try:
                 response = await self._http.send(request)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            self._log(action, request, None, started, type(exc).__name__)
-            raise self._transport_error(
-                action, exc, ErrorClass.TRANSIENT, "never reached"
-            ) from None
-        except httpx.TransportError as exc:
-            self._log(action, request, None, started, type(exc).__name__)
-            raise self._transport_error(
-                action, exc, ErrorClass.UNKNOWN_OUTCOME, "sent, but no complete answer came"
-            ) from None
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                self._log(action, request, None, started, type(exc).__name__)
+                raise self._transport_error(
+                    action, exc, ErrorClass.TRANSIENT, "never reached"
+                ) from None
+            except httpx.TransportError as exc:
+                self._log(action, request, None, started, type(exc).__name__)
+                raise self._transport_error(
+                    action, exc, ErrorClass.UNKNOWN_OUTCOME, "sent, but no complete answer came"
+                ) from None
+            self._log(action, request, response, started, response.reason_phrase)
         body = self._parse(action, response)
-        self._log(action, request, response, started, str(body.get("Code")), body.get("RequestId"))
         code = str(body.get("Code"))
         if response.status_code == 200 and code == "OK":
             return body
@@ -248,23 +252,24 @@ class CamsProvider:
             return body
         status = response.status_code
         if status >= 400:
-            # Not CAMS's JSON: a proxy or load balancer answered; judge by the status.
+            # Not CAMS's reply: a proxy or load balancer answered; judge by the status.
             error_class = (
                 ErrorClass.THROTTLED
                 if status == 429
-                else ErrorClass.TRANSIENT
+                else classify("", status)
                 if status >= 500
                 else ErrorClass.FATAL
             )
+            shown = "a reply without a Code" if isinstance(body, dict) else "a non-JSON reply"
             raise ProviderError(
                 provider="cams",
                 operation=action,
                 code=f"HTTP{status}",
-                message=f"non-JSON reply: {response.text[:120]!r}",
+                message=f"{shown}: {response.text[:120]!r}",
                 error_class=error_class,
                 http_status=status,
                 retry_after=_retry_after(response.headers),
-                hint="check the endpoint of account " + self.account,
+                hint=f"is the endpoint of account {self.account} the CAMS API?",
             )
         if isinstance(body, dict):
             request_id = body.get("RequestId") or request_id
@@ -287,17 +292,25 @@ class CamsProvider:
         response: httpx.Response | None,
         started: float,
         outcome: str,
-        request_id: Any = None,
     ) -> None:
         if not log.isEnabledFor(logging.DEBUG):
             return
+        code = request_id = None
+        if response is not None:
+            try:
+                reply = response.json()
+            except ValueError:
+                reply = None
+            if isinstance(reply, dict):
+                code, request_id = reply.get("Code"), reply.get("RequestId")
         log.debug(
-            "cams %s %s %s -> %s %s RequestId=%s in %.0f ms; params=%s; headers=%s",
+            "cams %s %s %s -> %s %s Code=%s RequestId=%s in %.0f ms; params=%s; headers=%s",
             self.account,
             action,
             request.url.host,
             response.status_code if response is not None else "-",
             outcome,
+            code,
             request_id,
             (time.monotonic() - started) * 1000,
             sorted(k for k, _ in request.url.params.multi_items()),
