@@ -284,7 +284,7 @@ async def test_v3_payload_hash_must_match_the_body() -> None:
 
 
 def _create(app: Any, **params: Any) -> dict[str, Any]:
-    from wasync.sandbox.cams_service import ApiError
+    from wasync.sandbox.cams_wire import ApiError
 
     base = {
         "Name": "t1",
@@ -400,7 +400,7 @@ def test_limited_time_offer_reads_back_as_has_expiration_in_lower_camel_case() -
     ],
 )
 def test_page_bounds(page: Any, ok: bool) -> None:
-    from wasync.sandbox.cams_service import ApiError
+    from wasync.sandbox.cams_wire import ApiError
 
     emulator = create_app(qps=0).state.emulator
     try:
@@ -422,7 +422,7 @@ def test_delete_without_a_language_takes_every_language() -> None:
 def test_delete_with_a_language_needs_the_template_type() -> None:
     app = create_app(qps=0)
     code = _create(app)["Data"]["TemplateCode"]
-    from wasync.sandbox.cams_service import ApiError
+    from wasync.sandbox.cams_wire import ApiError
 
     with pytest.raises(ApiError) as err:
         app.state.emulator.call("DeleteChatappTemplate", {"TemplateCode": code, "Language": "en"})

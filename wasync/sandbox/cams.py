@@ -29,7 +29,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from wasync.sandbox.cams_auth import GatewayError, Verifier
-from wasync.sandbox.cams_service import VERSION, ApiError, CamsEmulator
+from wasync.sandbox.cams_service import VERSION, CamsEmulator
+from wasync.sandbox.cams_wire import ApiError
 from wasync.sandbox.common import (
     DEFAULT_ACCESS_KEY_ID,
     DEFAULT_ACCESS_KEY_SECRET,

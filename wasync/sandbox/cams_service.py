@@ -26,15 +26,23 @@ import secrets
 import string
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from wasync.sandbox.cams_wire import (
+    ApiError,
+    boolean,
+    component_out,
+    invalid,
+    missing,
+    parse_components,
+    parse_page,
+    required_str,
+)
 from wasync.sandbox.common import Clock, JsonState
 
 VERSION = "2020-06-06"
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 10
 MAX_PREFILLED_MESSAGE = 140  # Meta's limit, which CAMS passes on
 
 CAMS_STATUSES = ("pass", "fail", "auditing", "unaudit")
@@ -47,73 +55,7 @@ _CANONICAL_TO_CAMS = {
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2,4})?$")
 _NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 _PHONE = re.compile(r"^[1-9][0-9]{5,19}$")
-_VARIABLE = re.compile(r"\{\{\s*[^{}]+\s*\}\}")
-
-_COMPONENT_TYPES = {"BODY", "HEADER", "FOOTER", "BUTTONS", "CAROUSEL", "LIMITED_TIME_OFFER"}
-_HEADER_FORMATS = {"TEXT", "IMAGE", "DOCUMENT", "VIDEO", "LOCATION"}
-_BUTTON_TYPES = {
-    "PHONE_NUMBER",
-    "URL",
-    "QUICK_REPLY",
-    "COPY_CODE",
-    "ONE_TAP",
-    "ZERO_TAP",
-    "MPM",
-    "CATALOG",
-    "FLOW",
-}
-_CARD_BUTTON_TYPES = {"PHONE_NUMBER", "URL", "QUICK_REPLY"}
-_COMPONENT_FIELDS = {
-    "Type": str,
-    "Text": str,
-    "Format": str,
-    "Url": str,
-    "Caption": str,
-    "FileName": str,
-    "FileType": str,
-    "ThumbUrl": str,
-    "Duration": int,
-    "CodeExpirationMinutes": int,
-    "AddSecretRecommendation": bool,
-    "HasExpiration": bool,
-}
-_BUTTON_FIELDS = {
-    "Type": str,
-    "Text": str,
-    "PhoneNumber": str,
-    "Url": str,
-    "UrlType": str,
-    "AutofillText": str,
-    "CouponCode": str,
-    "IsOptOut": bool,
-    "FlowId": str,
-    "FlowAction": str,
-    "NavigateScreen": str,
-    "PackageName": str,
-    "SignatureHash": str,
-}
-_CARD_COMPONENT_FIELDS = {"Type": str, "Format": str, "Text": str, "Url": str}
-_CARD_BUTTON_FIELDS = {"Type": str, "Text": str, "PhoneNumber": str, "Url": str, "UrlType": str}
-
 Reply = dict[str, Any]
-
-
-class ApiError(Exception):
-    """A refusal with the provider's code. ``status`` 200 for business refusals."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-def _missing(name: str) -> ApiError:
-    return ApiError(400, f"Missing{name}", f"{name} is mandatory for this action.")
-
-
-def _invalid(code: str, message: str) -> ApiError:
-    return ApiError(200, code, message)
 
 
 class CamsEmulator:
@@ -242,20 +184,20 @@ class CamsEmulator:
     # --- message QR codes ------------------------------------------------------------------
 
     def _qr_params(self, params: dict[str, Any], *, full: bool) -> tuple[str, str, str]:
-        phone = _required_str(params, "PhoneNumber")
+        phone = required_str(params, "PhoneNumber")
         if not _PHONE.match(phone):
-            raise _invalid(
+            raise invalid(
                 "InvalidParameter.PhoneNumberError",
                 "The phone number is invalid: country code then number, digits only, no +.",
             )
         if not full:
             return phone, "", ""
-        image = _required_str(params, "GenerateQrImage")
+        image = required_str(params, "GenerateQrImage")
         if image not in ("PNG", "SVG"):
             raise ApiError(400, "InvalidParameter", "GenerateQrImage must be PNG or SVG.")
-        message = _required_str(params, "PrefilledMessage")
+        message = required_str(params, "PrefilledMessage")
         if len(message) > MAX_PREFILLED_MESSAGE:
-            raise _invalid(
+            raise invalid(
                 "InvalidParameter.MessageInvalid",
                 f"PrefilledMessage is longer than {MAX_PREFILLED_MESSAGE} characters.",
             )
@@ -282,7 +224,7 @@ class CamsEmulator:
 
     def update_qrdl(self, params: dict[str, Any]) -> Reply:
         phone, image, message = self._qr_params(params, full=True)
-        code = _required_str(params, "QrdlCode")
+        code = required_str(params, "QrdlCode")
         with self._mutation():
             codes = self._space(params)["qr"].get(phone, [])
             index = _index_of_code(codes, code)
@@ -296,7 +238,7 @@ class CamsEmulator:
 
     def delete_qrdl(self, params: dict[str, Any]) -> Reply:
         phone, _, _ = self._qr_params(params, full=False)
-        code = _required_str(params, "QrdlCode")
+        code = required_str(params, "QrdlCode")
         with self._mutation():
             codes = self._space(params)["qr"].get(phone, [])
             del codes[_index_of_code(codes, code)]
@@ -318,7 +260,7 @@ class CamsEmulator:
         return None
 
     def _template_fields(self, params: dict[str, Any]) -> dict[str, Any]:
-        components = _components(params.get("Components"))
+        components = parse_components(params.get("Components"))
         example = params.get("Example")
         if example is None:
             example = {}
@@ -341,33 +283,33 @@ class CamsEmulator:
                 )
             fields["MessageSendTtlSeconds"] = seconds
         if "CategoryChangePaused" in params:
-            fields["CategoryChangePaused"] = _boolean(params["CategoryChangePaused"])
+            fields["CategoryChangePaused"] = boolean(params["CategoryChangePaused"])
         return fields
 
     def create_template(self, params: dict[str, Any]) -> Reply:
-        name = _required_str(params, "Name")
-        language = _required_str(params, "Language")
-        category = _required_str(params, "Category")
-        template_type = _required_str(params, "TemplateType")
+        name = required_str(params, "Name")
+        language = required_str(params, "Language")
+        category = required_str(params, "Category")
+        template_type = required_str(params, "TemplateType")
         if "Components" not in params:
-            raise _missing("Components")
+            raise missing("Components")
         _check_template_type(template_type)
         if not _NAME.match(name):
-            raise _invalid(
+            raise invalid(
                 "InvalidParameter",
                 "Name may hold only lower-case letters, digits and underscores (1..512).",
             )
         if not _LANGUAGE.match(language):
-            raise _invalid(
+            raise invalid(
                 "InvalidParameter.LanguageNotSupport", f"Language {language} is not supported."
             )
         if category not in ("UTILITY", "MARKETING", "AUTHENTICATION"):
-            raise _invalid("InvalidParameter", f"Category {category} is not supported.")
+            raise invalid("InvalidParameter", f"Category {category} is not supported.")
         fields = self._template_fields(params)
         with self._mutation():
             space = self._space(params)
             if self._find_template(space, None, name, language):
-                raise _invalid(
+                raise invalid(
                     "InvalidParameter.TemplateNameExist",
                     "A template with this name already exists in this language.",
                 )
@@ -390,20 +332,20 @@ class CamsEmulator:
         return {"Data": {"TemplateCode": code, "TemplateName": name}}
 
     def modify_template(self, params: dict[str, Any]) -> Reply:
-        language = _required_str(params, "Language")
+        language = required_str(params, "Language")
         code = str(params.get("TemplateCode") or "")
         name = str(params.get("TemplateName") or "")
         if not code and not name:
-            raise _missing("TemplateCode")
+            raise missing("TemplateCode")
         if "Components" not in params:
-            raise _missing("Components")
+            raise missing("Components")
         fields = self._template_fields(params)
         with self._mutation():
             tpl = self._find_template(self._space(params), code, name, language)
             if tpl is None:
-                raise _invalid("ModifyError.TemplateNotExist", "The template does not exist.")
+                raise invalid("ModifyError.TemplateNotExist", "The template does not exist.")
             if tpl["AuditStatus"] not in ("unaudit", "fail"):
-                raise _invalid(
+                raise invalid(
                     "InvalidParameter.AuditStatusNotSupport",
                     "Only templates that are not yet reviewed or were rejected can be modified "
                     f"(this one is {tpl['AuditStatus']}).",
@@ -413,10 +355,10 @@ class CamsEmulator:
         return {"Data": {"TemplateCode": tpl["TemplateCode"], "TemplateName": tpl["Name"]}}
 
     def list_templates(self, params: dict[str, Any]) -> Reply:
-        index, size = _page(params.get("Page"))
+        index, size = parse_page(params.get("Page"))
         status = params.get("AuditStatus")
         if status and status not in CAMS_STATUSES:
-            raise _invalid(
+            raise invalid(
                 "InvalidParameter.AuditStatusNotSupport", f"AuditStatus {status} is not supported."
             )
         if params.get("TemplateType"):
@@ -454,14 +396,14 @@ class CamsEmulator:
         }
 
     def template_detail(self, params: dict[str, Any]) -> Reply:
-        language = _required_str(params, "Language")
+        language = required_str(params, "Language")
         code = str(params.get("TemplateCode") or "")
         name = str(params.get("TemplateName") or "")
         if not code and not name:
-            raise _missing("TemplateCode")
+            raise missing("TemplateCode")
         tpl = self._find_template(self._space(params), code, name, language)
         if tpl is None:
-            raise _invalid("DetailError.TemplateNotExist", "The template does not exist.")
+            raise invalid("DetailError.TemplateNotExist", "The template does not exist.")
         return {
             "Data": {
                 "TemplateCode": tpl["TemplateCode"],
@@ -472,7 +414,7 @@ class CamsEmulator:
                 "AuditStatus": tpl["AuditStatus"],
                 "Reason": tpl["Reason"],
                 "QualityScore": tpl["QualityScore"],
-                "Components": [_component_out(c) for c in tpl["Components"]],
+                "Components": [component_out(c) for c in tpl["Components"]],
                 "Example": dict(tpl["Example"]),
                 "MessageSendTtlSeconds": tpl["MessageSendTtlSeconds"],
                 "AllowSend": tpl["AllowSend"],
@@ -485,9 +427,9 @@ class CamsEmulator:
         name = str(params.get("TemplateName") or "")
         language = str(params.get("Language") or "")
         if not code and not name:
-            raise _missing("TemplateCode")
+            raise missing("TemplateCode")
         if language and not params.get("TemplateType"):
-            raise _missing("TemplateType")  # "required when deleting with a language"
+            raise missing("TemplateType")  # "required when deleting with a language"
         with self._mutation():
             space = self._space(params)
             keep = [
@@ -498,35 +440,17 @@ class CamsEmulator:
                 or (language and t["Language"] != language)
             ]
             if len(keep) == len(space["templates"]):
-                raise _invalid("DelError.TemplateNotExist", "The template does not exist.")
+                raise invalid("DelError.TemplateNotExist", "The template does not exist.")
             space["templates"] = keep
         return {}
 
 
-# --- parameter helpers ---------------------------------------------------------------------
-
-
-def _required_str(params: dict[str, Any], name: str) -> str:
-    value = params.get(name)
-    if value is None or value == "":
-        raise _missing(name)
-    if not isinstance(value, str):
-        raise ApiError(400, "InvalidParameter", f"{name} must be a string.")
-    return value
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).lower()
-    if text in ("true", "false"):
-        return text == "true"
-    raise ApiError(400, "InvalidParameter", f"{value!r} is not a boolean (true or false).")
+# --- helpers -------------------------------------------------------------------------------
 
 
 def _check_template_type(template_type: str) -> None:
     if template_type not in ("WHATSAPP", "VIBER"):
-        raise _invalid(
+        raise invalid(
             "InvalidParameter.TemplateTypeNotSupport",
             f"TemplateType {template_type} is not supported; use WHATSAPP or VIBER.",
         )
@@ -536,168 +460,6 @@ def _index_of_code(codes: list[dict[str, Any]], code: str) -> int:
     for i, qr in enumerate(codes):
         if qr["QrdlCode"] == code:
             return i
-    raise _invalid(
+    raise invalid(
         "InvalidQrdlCode.NotFound", f"The QR code {code} does not exist for this phone number."
     )
-
-
-def _page(raw: Any) -> tuple[int, int]:
-    if raw is None or raw == "":
-        return 1, DEFAULT_PAGE_SIZE
-    if not isinstance(raw, dict):
-        raise _invalid("InvalidParameter.PageInvalid", "Page must be a JSON object.")
-    lowered = {str(k).lower(): v for k, v in raw.items()}
-    try:
-        index = int(lowered.get("index", 1))
-        size = int(lowered.get("size", DEFAULT_PAGE_SIZE))
-    except (TypeError, ValueError):
-        raise _invalid(
-            "InvalidParameter.PageInvalid", "Page Index and Size must be integers."
-        ) from None
-    if index < 1 or not 1 <= size <= MAX_PAGE_SIZE:
-        raise _invalid(
-            "InvalidParameter.PageInvalid",
-            f"Page Index starts at 1 and Size is 1..{MAX_PAGE_SIZE}.",
-        )
-    return index, size
-
-
-def _pick(raw: dict[str, Any], allowed: Mapping[str, type], where: str) -> dict[str, Any]:
-    """Known fields of one component or button, type-checked; unknown ones are dropped (the
-    service ignores them) and the SDK's always-present empty lists are accepted."""
-    out: dict[str, Any] = {}
-    for key, kind in allowed.items():
-        value = raw.get(key)
-        if value is None:
-            continue
-        if kind is bool:
-            value = _boolean(value)
-        elif kind is int:
-            if isinstance(value, bool) or not isinstance(value, (int, str)):
-                raise _invalid(
-                    "InvalidParameter.MessageInvalid", f"{where}.{key} must be a number."
-                )
-            try:
-                value = int(value)
-            except ValueError:
-                raise _invalid(
-                    "InvalidParameter.MessageInvalid", f"{where}.{key} must be a number."
-                ) from None
-        elif not isinstance(value, str):
-            raise _invalid("InvalidParameter.MessageInvalid", f"{where}.{key} must be a string.")
-        out[key] = value
-    return out
-
-
-def _list_of_objects(value: Any, where: str) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise _invalid("InvalidParameter.MessageInvalid", f"{where} must be a list of objects.")
-    return value
-
-
-def _button(raw: dict[str, Any], where: str, *, in_card: bool) -> dict[str, Any]:
-    button = _pick(raw, _CARD_BUTTON_FIELDS if in_card else _BUTTON_FIELDS, where)
-    kinds = _CARD_BUTTON_TYPES if in_card else _BUTTON_TYPES
-    if button.get("Type") not in kinds:
-        raise _invalid(
-            "InvalidParameter.MessageInvalid",
-            f"{where}.Type must be one of {', '.join(sorted(kinds))}.",
-        )
-    if _VARIABLE.search(button.get("Text", "")):
-        raise _invalid("InvalidParameter.ButtonTextHaveVariable", f"{where}.Text has a variable.")
-    if len(_VARIABLE.findall(button.get("Url", ""))) > 1:
-        raise _invalid(
-            "InvalidParameter.UrlMoreVarable", f"{where}.Url has more than one variable."
-        )
-    if not in_card:
-        apps = []
-        for j, app in enumerate(
-            _list_of_objects(raw.get("SupportedApps"), f"{where}.SupportedApps")
-        ):
-            picked = _pick(
-                app, {"PackageName": str, "SignatureHash": str}, f"{where}.SupportedApps[{j}]"
-            )
-            if picked:
-                apps.append(picked)
-        if apps:
-            button["SupportedApps"] = apps
-    return button
-
-
-def _check_texts(component: dict[str, Any], where: str) -> None:
-    kind, text = component["Type"], component.get("Text", "")
-    if kind == "BODY" and len(text) > 1024:
-        raise _invalid("InvalidParameter.MessageInvalid", f"{where}: BODY is over 1024 characters.")
-    if kind in ("HEADER", "FOOTER") and len(text) > 60:
-        raise _invalid("InvalidParameter.MessageInvalid", f"{where}: {kind} is over 60 characters.")
-    if kind == "FOOTER" and _VARIABLE.search(text):
-        raise _invalid("InvalidParameter.FooterHaveVariable", f"{where}: FOOTER has a variable.")
-    if kind == "HEADER":
-        if len(_VARIABLE.findall(text)) > 1:
-            raise _invalid(
-                "InvalidParameter.HeaderMoreVarable", f"{where}: HEADER has more than one variable."
-            )
-        if component.get("Format", "TEXT") not in _HEADER_FORMATS:
-            raise _invalid(
-                "InvalidParameter.HeaderTypeNotSupport",
-                f"{where}: HEADER Format must be one of {', '.join(sorted(_HEADER_FORMATS))}.",
-            )
-
-
-def _components(raw: Any) -> list[dict[str, Any]]:
-    if not isinstance(raw, list) or not raw:
-        raise _invalid("InvalidParameter.MessageInvalid", "Components must be a non-empty list.")
-    out = []
-    for i, item in enumerate(_list_of_objects(raw, "Components")):
-        where = f"Components[{i}]"
-        component = _pick(item, _COMPONENT_FIELDS, where)
-        if component.get("Type") not in _COMPONENT_TYPES:
-            raise _invalid(
-                "InvalidParameter.MessageInvalid",
-                f"{where}.Type must be one of {', '.join(sorted(_COMPONENT_TYPES))}.",
-            )
-        _check_texts(component, where)
-        buttons = [
-            _button(b, f"{where}.Buttons[{j}]", in_card=False)
-            for j, b in enumerate(_list_of_objects(item.get("Buttons"), f"{where}.Buttons"))
-        ]
-        if buttons:
-            component["Buttons"] = buttons
-        cards = []
-        for j, card in enumerate(_list_of_objects(item.get("Cards"), f"{where}.Cards")):
-            parts = []
-            for k, part in enumerate(
-                _list_of_objects(card.get("CardComponents"), f"{where}.Cards[{j}].CardComponents")
-            ):
-                cwhere = f"{where}.Cards[{j}].CardComponents[{k}]"
-                picked = _pick(part, _CARD_COMPONENT_FIELDS, cwhere)
-                if picked.get("Type") not in ("BODY", "HEADER", "BUTTONS"):
-                    raise _invalid(
-                        "InvalidParameter.MessageInvalid",
-                        f"{cwhere}.Type must be BODY, HEADER or BUTTONS.",
-                    )
-                card_buttons = [
-                    _button(b, f"{cwhere}.Buttons[{m}]", in_card=True)
-                    for m, b in enumerate(
-                        _list_of_objects(part.get("Buttons"), f"{cwhere}.Buttons")
-                    )
-                ]
-                if card_buttons:
-                    picked["Buttons"] = card_buttons
-                parts.append(picked)
-            cards.append({"CardComponents": parts})
-        if cards:
-            component["Cards"] = cards
-        out.append(component)
-    return out
-
-
-def _component_out(component: dict[str, Any]) -> dict[str, Any]:
-    """A stored component as GetChatappTemplateDetail shows it: the request spells
-    ``HasExpiration``, the reply ``hasExpiration``."""
-    out = dict(component)
-    if "HasExpiration" in out:
-        out["hasExpiration"] = out.pop("HasExpiration")
-    return out
