@@ -319,5 +319,6 @@ async def test_missing_credentials_name_the_account() -> None:
 
     account = CamsAccount(name="shop-cams", provider="cams")
     async with httpx.AsyncClient() as http:
-        with pytest.raises(ConfigError, match="account shop-cams: access_key_id and "):
+        missing = "account shop-cams: access_key_id and access_key_secret are missing"
+        with pytest.raises(ConfigError, match=missing):
             CamsProvider(account, http=http)

@@ -80,7 +80,7 @@ def hint_for(code: str, action: str, account: str) -> str | None:
         return f"the access key of account {account} is disabled; enable it or use another"
     if code in ("Ram.PermissionDeny", "Forbidden.RAM", "NoPermission"):
         return f"grant the RAM identity of account {account} the action cams:{action}"
-    if code.startswith("InvalidTimeStamp"):
+    if code == "InvalidTimeStamp.Expired":
         return "this machine's clock is more than 15 minutes off; synchronise it (NTP)"
     if code == "Product.Unsubscript":
         return f"activate Chat App Message Service (CAMS) for the owner of account {account}"
@@ -127,21 +127,23 @@ class CamsProvider:
         gate: CallGate | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        key_id, secret = account.access_key_id, account.access_key_secret
         missing = [
             name
-            for name in ("access_key_id", "access_key_secret")
-            if getattr(account, name) is None or not getattr(account, name).get_secret_value()
+            for name, value in (("access_key_id", key_id), ("access_key_secret", secret))
+            if value is None or not value.get_secret_value()
         ]
-        if missing:
+        if key_id is None or secret is None or missing:
+            verb = "are" if len(missing) > 1 else "is"
             raise ConfigError(
-                f"account {account.name}: {' and '.join(missing)} missing; set them in "
-                "wasync.yaml (as ${VARIABLE}s read from the environment)"
+                f"account {account.name}: {' and '.join(missing)} {verb} missing; set "
+                "them in wasync.yaml from the environment, e.g. "
+                "access_key_secret: ${ALIBABA_CLOUD_ACCESS_KEY_SECRET}"
             )
-        assert account.access_key_id is not None and account.access_key_secret is not None
         self.account = account.name
         self._cust_space_id = account.cust_space_id
-        self._key_id = account.access_key_id
-        self._key_secret = account.access_key_secret
+        self._key_id = key_id
+        self._key_secret = secret
         register_secret(self._key_secret.get_secret_value())
         self._http = http
         self._gate = gate
