@@ -62,6 +62,44 @@ def test_verifier_accepts_the_official_v3_vector() -> None:
     assert err.value.code == "SignatureDoesNotMatch" and err.value.status == 400
 
 
+def test_verifier_checks_exactly_the_signed_headers() -> None:
+    def verifier() -> Verifier:
+        return Verifier(
+            {"YourAccessKeyId": "YourAccessKeySecret"},
+            clock=lambda: _epoch("2023-10-26T10:22:32Z"),
+        )
+
+    headers = {
+        "host": "ecs.cn-shanghai.aliyuncs.com",
+        "x-acs-action": "RunInstances",
+        "x-acs-version": "2014-05-26",
+        "x-acs-date": "2023-10-26T10:22:32Z",
+        "x-acs-signature-nonce": "3156853299f313e23d1673dc12e1703d",
+        "x-acs-content-sha256": EMPTY_SHA256,
+        "authorization": "ACS3-HMAC-SHA256 Credential=YourAccessKeyId,SignedHeaders=host;"
+        "x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,"
+        "Signature=06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0",
+    }
+    query = [
+        ("ImageId", "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd"),
+        ("RegionId", "cn-shanghai"),
+    ]
+    # Headers outside SignedHeaders may be anything.
+    verifier().verify(
+        method="POST", headers={**headers, "user-agent": "any/1.0"}, query=query, form=[], body=b""
+    )
+    # A signed one may not change.
+    with pytest.raises(GatewayError) as err:
+        verifier().verify(
+            method="POST",
+            headers={**headers, "host": "evil.example"},
+            query=query,
+            form=[],
+            body=b"",
+        )
+    assert err.value.code == "SignatureDoesNotMatch"
+
+
 V1_OFFICIAL = [
     ("AccessKeyId", "testid"),
     ("Action", "DescribeDedicatedHosts"),
