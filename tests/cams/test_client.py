@@ -322,3 +322,47 @@ async def test_missing_credentials_name_the_account() -> None:
         missing = "account shop-cams: access_key_id and access_key_secret are missing"
         with pytest.raises(ConfigError, match=missing):
             CamsProvider(account, http=http)
+
+
+def _seed(app: Any, count: int) -> None:
+    for i in range(count):
+        app.state.emulator.call(
+            "CreateChatappTemplate",
+            {"CustSpaceId": SPACE, "Name": f"t_{i}", "Language": "en", "Category": "UTILITY",
+             "TemplateType": "WHATSAPP", "Components": [{"Type": "BODY", "Text": "x"}]},
+        )  # fmt: skip
+
+
+async def test_a_failing_detail_call_fails_the_refresh_with_its_own_error(
+    connect: Connect,
+) -> None:
+    app = create_app(qps=3)  # the listing and two details get through, then the bucket is dry
+    _seed(app, 10)
+    async with connect(app) as provider:
+        with pytest.raises(ProviderError) as err:  # not an exception group
+            await provider.list_templates([])
+    assert err.value.error_class is ErrorClass.THROTTLED
+
+
+async def test_a_template_deleted_between_listing_and_detail_is_left_out(
+    connect: Connect,
+) -> None:
+    app = create_app(qps=0)
+    _seed(app, 2)
+    [first, _] = app.state.emulator.templates()
+    calls = 0
+
+    @asynccontextmanager
+    async def gate() -> AsyncIterator[None]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # after the listing, someone else deletes t_0
+            app.state.emulator.call(
+                "DeleteChatappTemplate",
+                {"CustSpaceId": SPACE, "TemplateCode": first["TemplateCode"]},
+            )
+        yield
+
+    async with connect(app, gate=gate) as provider:
+        remaining = await provider.list_templates([])
+    assert [t.name for t in remaining] == ["t_1"]

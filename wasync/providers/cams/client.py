@@ -9,6 +9,7 @@ them. Replies are checked for their documented shape; wire <-> canonical convers
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -17,7 +18,6 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio
 import httpx
 
 from wasync import __version__
@@ -445,17 +445,23 @@ class CamsProvider:
         templates belong to the space). Details only for ``detail_for`` (None: all)."""
         listed = await self._list_all()
         wanted = None if detail_for is None else set(detail_for)
-        results: list[RemoteTemplate | None] = list(listed)
-        limiter = anyio.Semaphore(DETAIL_CONCURRENCY)
+        limiter = asyncio.Semaphore(DETAIL_CONCURRENCY)
 
-        async def fetch(i: int, template: RemoteTemplate) -> None:
+        async def fetch(template: RemoteTemplate) -> RemoteTemplate | None:
+            if wanted is not None and (template.name, template.language) not in wanted:
+                return template
             async with limiter:
-                results[i] = await self._detail(template)
+                return await self._detail(template)
 
-        async with anyio.create_task_group() as tg:
-            for i, template in enumerate(listed):
-                if wanted is None or (template.name, template.language) in wanted:
-                    tg.start_soon(fetch, i, template)
+        tasks = [asyncio.ensure_future(fetch(t)) for t in listed]
+        try:
+            results = await asyncio.gather(*tasks)
+        except BaseException:
+            # The first failure is the answer; stop the other detail calls before raising it.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         return [t for t in results if t is not None]
 
     def _template_params(self, action: str, template: Template) -> dict[str, str]:
