@@ -14,5 +14,7 @@ CAMS_TRAITS = ProviderTraits(
     template_edit_rereviews=frozenset({"REJECTED"}),
     template_category_editable_statuses=frozenset(),  # "cannot be modified" for WhatsApp
     template_delete_takes_all_languages=False,  # Delete takes a Language
-    write_only_component_keys=frozenset({"header_url"}),
+    # A media sample goes up as the header's Url and may come back as CAMS's own copy;
+    # CAMS has no field for Meta's zero-tap terms flag (see providers/cams/mapping.py).
+    write_only_component_keys=frozenset({"header_url", "zero_tap_terms_accepted"}),
 )

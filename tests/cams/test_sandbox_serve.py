@@ -1,0 +1,51 @@
+"""`wasync sandbox serve --provider cams`: the app the command builds, served on a real
+socket, and the real client talking to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from click.testing import CliRunner
+
+from wasync.cli import cli
+from wasync.errors import ErrorClass, ProviderError
+from wasync.model import QrCode
+from wasync.sandbox.common import serving
+
+from .support import connect, make_account
+
+
+def test_sandbox_serve_builds_a_working_cams_emulator(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    served: dict[str, Any] = {}
+
+    def run(app: Any, **options: Any) -> None:  # stands in for uvicorn's blocking loop
+        served.update(app=app, **options)
+
+    monkeypatch.setattr("wasync.commands.sandbox.uvicorn.run", run)
+    result = CliRunner().invoke(
+        cli,
+        ["sandbox", "serve", "--provider", "cams", "--port", "8123", "--qps", "2",
+         "--state", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "cams emulator on http://127.0.0.1:8123" in result.output
+    assert served["port"] == 8123
+
+    qr = QrCode(account="shop-cams", phone="8613800000000", label="p", prefilled_message="Hi")
+
+    async def use(url: str) -> None:
+        async with connect(None, make_account(cust_space_id=None), base_url=url) as provider:
+            created = await provider.create_qr_code(qr)
+            assert await provider.list_qr_codes(qr.phone) == [created]
+            with pytest.raises(ProviderError) as err:  # --qps 2: the third call is refused
+                await provider.list_qr_codes(qr.phone)
+            assert err.value.error_class is ErrorClass.THROTTLED
+
+    with serving(served["app"].app) as url:  # the app inside the command's DropConnections
+        anyio.run(use, url)
+    assert (tmp_path / "cams.json").exists()  # --state is honoured

@@ -1,0 +1,521 @@
+"""The Alibaba Cloud CAMS provider: message QR codes and WhatsApp templates of one account.
+
+Every call is an RPC-style ``POST /`` signed with V3 (``signing.py``), the action and
+version in ``x-acs-*`` headers and the business parameters in the query, as SDK 5.3.1 sends
+them. Replies are checked for their documented shape; wire <-> canonical conversion is
+``mapping.py``'s. No retries here: each failure becomes a ``ProviderError`` whose
+``ErrorClass`` tells the executor what it may do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable, Collection, Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from wasync import __version__
+from wasync.config import CamsAccount
+from wasync.errors import ConfigError, ErrorClass, ProtocolError, ProviderError
+from wasync.log import redact, redact_headers, register_secret
+from wasync.model import QrCode, RemoteQrCode, RemoteTemplate, Template
+from wasync.providers.base import CallGate
+from wasync.providers.cams import mapping, signing
+from wasync.providers.cams.traits import CAMS_TRAITS
+
+log = logging.getLogger("wasync.http")
+
+API_VERSION = "2020-06-06"
+# CAMS documents no maximum Page.Size; 100 is the emulator's and a common Alibaba cap.
+LIST_PAGE_SIZE = 100
+DETAIL_CONCURRENCY = 4  # detail calls in flight during a refresh; the gate still paces them
+_MAX_PAGES = 10_000  # a server that never ends its listing is a protocol error, not a hang
+
+# Codes that say the thing is already gone: a delete that meets them has nothing to do.
+ABSENT_CODES = frozenset(
+    {
+        "DelError.TemplateNotExist",
+        "DetailError.TemplateNotExist",
+        "ModifyError.TemplateNotExist",
+        "InvalidQrdlCode.NotFound",
+    }
+)
+_TRANSIENT_CODES = frozenset({"ServiceUnavailable", "InternalError", "SignatureNonceUsed"})
+# The gateway gave up waiting for CAMS, which may have acted meanwhile.
+_TIMEOUT_CODES = frozenset({"ServiceTimeout", "GatewayTimeout", "RequestTimeout"})
+
+
+def _is_throttling(code: str) -> bool:
+    return code.startswith("Throttling") or code == "System.LimitControl"
+
+
+def classify(code: str, http_status: int | None) -> ErrorClass:
+    """How a refusal may be handled: throttling waits, server trouble retries, the rest is
+    final. A reused nonce is transient: nothing happened, and a retry signs a fresh one. A
+    gateway timeout (504) is not: the service may have acted after the gateway gave up."""
+    if _is_throttling(code):
+        return ErrorClass.THROTTLED
+    if code in _TIMEOUT_CODES or http_status == 504:
+        return ErrorClass.UNKNOWN_OUTCOME
+    if code in _TRANSIENT_CODES or code.startswith("InternalError"):
+        return ErrorClass.TRANSIENT
+    if http_status is not None and http_status >= 500:
+        return ErrorClass.TRANSIENT
+    return ErrorClass.FATAL
+
+
+def hint_for(code: str, action: str, account: str) -> str | None:
+    """What the user can do about a refusal, in a few words."""
+    if code in ("SignatureDoesNotMatch", "IncompleteSignature"):
+        return f"check access_key_secret for account {account}"
+    if code == "InvalidAccessKeyId.NotFound":
+        return f"Alibaba Cloud does not know the access_key_id of account {account}; check it"
+    if code == "InvalidAccessKeyId.Inactive":
+        return f"the access key of account {account} is disabled; enable it or use another"
+    if code in ("Ram.PermissionDeny", "Forbidden.RAM", "NoPermission"):
+        return f"grant the RAM identity of account {account} the action cams:{action}"
+    if code == "InvalidTimeStamp.Expired":
+        return "this machine's clock is more than 15 minutes off; synchronise it (NTP)"
+    if code == "Product.Unsubscript":
+        return f"activate Chat App Message Service (CAMS) for the owner of account {account}"
+    if code == "Unknown.ResourceOwnerId":
+        return f"check cust_space_id of account {account}: the space is not this key's"
+    if code == "InvalidParameter.PhoneNumberError":
+        return "use a number of this space: country code then number, digits only"
+    if code == "InvalidParameter.TemplateNameExist":
+        return "a template with this name and language exists already; run wasync plan again"
+    if code == "InvalidParameter.AuditStatusNotSupport":
+        return "CAMS edits only unreviewed or rejected templates; delete and recreate it instead"
+    if code in ABSENT_CODES:
+        return "it is gone at the provider; run wasync plan again"
+    if _is_throttling(code):
+        return f"the request rate limit was hit; retry later or lower qps of account {account}"
+    if classify(code, None) is ErrorClass.TRANSIENT:
+        return "the provider failed before acting; retrying is safe"
+    if code.startswith(("InvalidParameter", "Missing", "Invalid")):
+        return "the provider refused a value; run wasync validate and check the field named"
+    return None
+
+
+def _utc_stamp(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    raw = headers.get("x-acs-retry-after")
+    if raw and raw.strip().isdigit() and int(raw) > 0:
+        return int(raw) / 1000.0
+    return None
+
+
+class CamsProvider:
+    """One CAMS account (one access key, optionally one CustSpaceId)."""
+
+    traits = CAMS_TRAITS
+
+    def __init__(
+        self,
+        account: CamsAccount,
+        *,
+        http: httpx.AsyncClient,
+        gate: CallGate | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        key_id, secret = account.access_key_id, account.access_key_secret
+        missing = [
+            name
+            for name, value in (("access_key_id", key_id), ("access_key_secret", secret))
+            if value is None or not value.get_secret_value()
+        ]
+        if key_id is None or secret is None or missing:
+            verb = "are" if len(missing) > 1 else "is"
+            raise ConfigError(
+                f"account {account.name}: {' and '.join(missing)} {verb} missing; set "
+                "them in wasync.yaml from the environment, e.g. "
+                "access_key_secret: ${ALIBABA_CLOUD_ACCESS_KEY_SECRET}"
+            )
+        self.account = account.name
+        self._cust_space_id = account.cust_space_id
+        self._key_id = key_id
+        self._key_secret = secret
+        register_secret(self._key_secret.get_secret_value())
+        self._http = http
+        self._gate = gate
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"CamsProvider(account={self.account!r}, endpoint={str(self._http.base_url)!r})"
+
+    # --- one call ----------------------------------------------------------------------------
+
+    def _enter_gate(self) -> AbstractAsyncContextManager[Any]:
+        return self._gate() if self._gate is not None else nullcontext()
+
+    def _build(self, action: str, params: Mapping[str, str | None]) -> httpx.Request:
+        query = {k: v for k, v in params.items() if v is not None}
+        if self._cust_space_id:
+            query["CustSpaceId"] = self._cust_space_id
+        body = b""
+        signed = {
+            "x-acs-action": action,
+            "x-acs-version": API_VERSION,
+            "x-acs-date": _utc_stamp(self._clock()),
+            "x-acs-signature-nonce": secrets.token_hex(16),
+            "x-acs-content-sha256": signing.hashed_payload(body),
+        }
+        url = "/"
+        if query:
+            url += "?" + signing.canonical_query(query)
+        request = self._http.build_request(
+            "POST",
+            url,
+            headers={**signed, "accept": "application/json", "user-agent": f"wasync/{__version__}"},
+            content=body,
+        )
+        signed["host"] = request.headers["host"]
+        request.headers["Authorization"] = signing.authorization(
+            access_key_id=self._key_id.get_secret_value(),
+            access_key_secret=self._key_secret.get_secret_value(),
+            method="POST",
+            path=request.url.path,
+            query=query,
+            headers=signed,
+            body=body,
+        )
+        return request
+
+    async def _call(self, action: str, params: Mapping[str, str | None]) -> dict[str, Any]:
+        """One signed call; the reply's JSON object when its Code is OK."""
+        async with self._enter_gate():
+            # Signed inside the gate, so that waiting for the rate limiter cannot age it.
+            request = self._build(action, params)
+            started = time.monotonic()
+            try:
+                response = await self._http.send(request)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                self._log(action, request, None, started, type(exc).__name__)
+                raise self._transport_error(
+                    action, exc, ErrorClass.TRANSIENT, "never reached"
+                ) from None
+            except httpx.TransportError as exc:
+                self._log(action, request, None, started, type(exc).__name__)
+                raise self._transport_error(
+                    action, exc, ErrorClass.UNKNOWN_OUTCOME, "sent, but no complete answer came"
+                ) from None
+            self._log(action, request, response, started, response.reason_phrase)
+        body = self._parse(action, response)
+        code = str(body.get("Code"))
+        if response.status_code == 200 and code == "OK":
+            return body
+        request_id = body.get("RequestId")
+        raise ProviderError(
+            provider="cams",
+            operation=action,
+            code=code,
+            message=redact(str(body.get("Message") or "no message")),
+            error_class=classify(code, response.status_code),
+            request_id=str(request_id) if request_id else None,
+            http_status=response.status_code,
+            hint=hint_for(code, action, self.account),
+            retry_after=_retry_after(response.headers),
+        )
+
+    def _transport_error(
+        self, action: str, exc: httpx.TransportError, error_class: ErrorClass, what: str
+    ) -> ProviderError:
+        host = self._http.base_url.host
+        hint = (
+            "retrying is safe"
+            if error_class is ErrorClass.TRANSIENT
+            else "the change may have been applied; refresh before retrying"
+        )
+        return ProviderError(
+            provider="cams",
+            operation=action,
+            code=type(exc).__name__,
+            message=f"request to {host} {what}: {redact(str(exc)) or 'no detail'}",
+            error_class=error_class,
+            hint=hint,
+        )
+
+    def _parse(self, action: str, response: httpx.Response) -> dict[str, Any]:
+        request_id = response.headers.get("x-acs-request-id")
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("Code"), str):
+            return body
+        status = response.status_code
+        if status >= 400:
+            # Not CAMS's reply: a proxy or load balancer answered; judge by the status.
+            error_class = (
+                ErrorClass.THROTTLED
+                if status == 429
+                else classify("", status)
+                if status >= 500
+                else ErrorClass.FATAL
+            )
+            shown = "a reply without a Code" if isinstance(body, dict) else "a non-JSON reply"
+            raise ProviderError(
+                provider="cams",
+                operation=action,
+                code=f"HTTP{status}",
+                message=f"{shown}: {response.text[:120]!r}",
+                error_class=error_class,
+                http_status=status,
+                retry_after=_retry_after(response.headers),
+                hint=f"is the endpoint of account {self.account} the CAMS API?",
+            )
+        if isinstance(body, dict):
+            request_id = body.get("RequestId") or request_id
+            detail = "the reply has no Code"
+        elif body is None:
+            detail = f"the reply is not JSON: {response.text[:120]!r}"
+        else:
+            detail = "the reply is not a JSON object"
+        raise ProtocolError(
+            provider="cams",
+            operation=action,
+            detail=detail,
+            request_id=str(request_id) if request_id else None,
+        )
+
+    def _log(
+        self,
+        action: str,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        started: float,
+        outcome: str,
+    ) -> None:
+        if not log.isEnabledFor(logging.DEBUG):
+            return
+        code = request_id = None
+        if response is not None:
+            try:
+                reply = response.json()
+            except ValueError:
+                reply = None
+            if isinstance(reply, dict):
+                code, request_id = reply.get("Code"), reply.get("RequestId")
+        log.debug(
+            "cams %s %s %s -> %s %s Code=%s RequestId=%s in %.0f ms; params=%s; headers=%s",
+            self.account,
+            action,
+            request.url.host,
+            response.status_code if response is not None else "-",
+            outcome,
+            code,
+            request_id,
+            (time.monotonic() - started) * 1000,
+            sorted(k for k, _ in request.url.params.multi_items()),
+            redact_headers(dict(request.headers)),
+        )
+
+    @staticmethod
+    def _malformed(action: str, body: Mapping[str, Any], detail: str) -> ProtocolError:
+        request_id = body.get("RequestId")
+        return ProtocolError(
+            provider="cams",
+            operation=action,
+            detail=detail,
+            request_id=str(request_id) if request_id else None,
+        )
+
+    def _data_object(self, action: str, body: Mapping[str, Any], *keys: str) -> dict[str, Any]:
+        data = body.get("Data")
+        if not isinstance(data, dict):
+            raise self._malformed(action, body, "the reply has no Data object")
+        for key in keys:
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise self._malformed(action, body, f"the reply's Data has no {key}")
+        return data
+
+    async def _delete(self, action: str, params: Mapping[str, str | None]) -> None:
+        try:
+            await self._call(action, params)
+        except ProviderError as exc:
+            if exc.code not in ABSENT_CODES:
+                raise
+            # Already gone (a re-run after an interrupted apply): the delete is done.
+
+    # --- QR codes ----------------------------------------------------------------------------
+
+    async def list_qr_codes(self, phone: str) -> list[RemoteQrCode]:
+        action = "ListPhoneMessageQrdl"
+        body = await self._call(action, {"PhoneNumber": phone})
+        data = body.get("Data")
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            raise self._malformed(action, body, "the reply's Data is not a list")
+        codes = []
+        for item in data:
+            if not isinstance(item, dict) or not isinstance(item.get("QrdlCode"), str):
+                raise self._malformed(action, body, "a listed QR code has no QrdlCode")
+            codes.append(mapping.qr_from_wire(self.account, phone, item))
+        return codes
+
+    async def create_qr_code(self, qr: QrCode) -> RemoteQrCode:
+        action = "CreatePhoneMessageQrdl"
+        body = await self._call(action, mapping.qr_params(qr))
+        data = self._data_object(action, body, "QrdlCode")
+        return mapping.qr_from_wire(self.account, qr.phone, data)
+
+    async def update_qr_code(self, current: RemoteQrCode, desired: QrCode) -> RemoteQrCode:
+        action = "UpdatePhoneMessageQrdl"
+        params = {
+            **mapping.qr_params(desired),
+            "PhoneNumber": current.phone,
+            "QrdlCode": current.code,
+        }
+        body = await self._call(action, params)
+        data = self._data_object(action, body, "QrdlCode")
+        return mapping.qr_from_wire(self.account, current.phone, data)
+
+    async def delete_qr_code(self, current: RemoteQrCode) -> None:
+        await self._delete(
+            "DeletePhoneMessageQrdl", {"PhoneNumber": current.phone, "QrdlCode": current.code}
+        )
+
+    # --- templates ---------------------------------------------------------------------------
+
+    async def _list_all(self) -> list[RemoteTemplate]:
+        action = "ListChatappTemplate"
+        listed: dict[tuple[str, str], RemoteTemplate] = {}
+        for index in range(1, _MAX_PAGES + 1):
+            page = mapping.compact_json({"Index": index, "Size": LIST_PAGE_SIZE})
+            body = await self._call(action, {"TemplateType": mapping.TEMPLATE_TYPE, "Page": page})
+            items = body.get("ListTemplate") or []
+            total = body.get("Total")
+            if not isinstance(items, list) or (total is not None and not isinstance(total, int)):
+                raise self._malformed(
+                    action, body, "ListTemplate is not a list or Total not a number"
+                )
+            for item in items:
+                try:
+                    template = mapping.template_from_list(self.account, item)
+                except (KeyError, TypeError, AttributeError):
+                    raise self._malformed(
+                        action,
+                        body,
+                        "a listed template lacks TemplateCode, TemplateName or Language",
+                    ) from None
+                listed.setdefault((template.id, template.language), template)
+            if len(items) < LIST_PAGE_SIZE or (
+                total is not None and index * LIST_PAGE_SIZE >= total
+            ):
+                return list(listed.values())
+        raise self._malformed(action, {}, f"the listing did not end after {_MAX_PAGES} pages")
+
+    async def _detail(self, template: RemoteTemplate) -> RemoteTemplate | None:
+        action = "GetChatappTemplateDetail"
+        try:
+            body = await self._call(
+                action,
+                {
+                    "TemplateCode": template.id,
+                    "Language": template.language,
+                    "TemplateType": mapping.TEMPLATE_TYPE,
+                },
+            )
+        except ProviderError as exc:
+            if exc.code in ABSENT_CODES:
+                return None  # deleted since the listing
+            raise
+        data = self._data_object(action, body, "TemplateCode", "Name", "Language")
+        try:
+            return mapping.template_from_detail(self.account, data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._malformed(
+                action, body, f"the template detail is malformed: {exc}"
+            ) from None
+
+    async def list_templates(
+        self, phones: Collection[str], detail_for: Collection[tuple[str, str]] | None = None
+    ) -> list[RemoteTemplate]:
+        """Every WhatsApp template of the account's space (``phones`` is ignored: CAMS
+        templates belong to the space). Details only for ``detail_for`` (None: all)."""
+        listed = await self._list_all()
+        wanted = None if detail_for is None else set(detail_for)
+        limiter = asyncio.Semaphore(DETAIL_CONCURRENCY)
+
+        async def fetch(template: RemoteTemplate) -> RemoteTemplate | None:
+            if wanted is not None and (template.name, template.language) not in wanted:
+                return template
+            async with limiter:
+                return await self._detail(template)
+
+        tasks = [asyncio.ensure_future(fetch(t)) for t in listed]
+        try:
+            results = await asyncio.gather(*tasks)
+        except BaseException:
+            # The first failure is the answer; stop the other detail calls before raising it.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return [t for t in results if t is not None]
+
+    def _template_params(self, action: str, template: Template) -> dict[str, str]:
+        try:
+            return mapping.template_params(template)
+        except mapping.CamsUnsupportedError as exc:
+            raise ProviderError(
+                provider="cams",
+                operation=action,
+                code="UnsupportedByCams",
+                message=f"{template.address}: {exc}",
+                error_class=ErrorClass.FATAL,
+                hint="change the spec; CAMS cannot hold this template as written",
+            ) from None
+
+    def _created(self, template: Template, data: Mapping[str, Any]) -> RemoteTemplate:
+        return RemoteTemplate(
+            account=self.account,
+            phone=None,
+            id=str(data["TemplateCode"]),
+            name=template.name,
+            language=template.language,
+            category=template.category,
+            status="PENDING",  # a created or modified template goes to review
+            components=tuple(template.canonical_components()),
+            message_send_ttl_seconds=template.message_send_ttl_seconds,
+        )
+
+    async def create_template(self, template: Template) -> RemoteTemplate:
+        action = "CreateChatappTemplate"
+        body = await self._call(action, self._template_params(action, template))
+        return self._created(template, self._data_object(action, body, "TemplateCode"))
+
+    async def update_template(self, current: RemoteTemplate, desired: Template) -> RemoteTemplate:
+        action = "ModifyChatappTemplate"
+        params: dict[str, str | None] = {**self._template_params(action, desired)}
+        # Name and category are fixed once created; the code and language say which one.
+        params.pop("Name")
+        params.pop("Category")
+        params["TemplateCode"] = current.id
+        params["Language"] = current.language
+        body = await self._call(action, params)
+        return self._created(desired, self._data_object(action, body, "TemplateCode"))
+
+    async def delete_template(self, current: RemoteTemplate) -> None:
+        """Only ``current.language`` goes: CAMS deletes every language without one."""
+        await self._delete(
+            "DeleteChatappTemplate",
+            {
+                "TemplateCode": current.id,
+                "Language": current.language,
+                "TemplateType": mapping.TEMPLATE_TYPE,
+            },
+        )
+
+    async def aclose(self) -> None:
+        """The caller owns the HTTP client and closes it."""

@@ -1,0 +1,213 @@
+"""Emulator of the Alibaba Cloud CAMS API (RPC style, version 2020-06-06) for the sandbox.
+
+The HTTP side of the gateway lives here: one route, ``/`` over GET and POST; the action from
+``x-acs-action`` (V3) or ``Action`` (V1); parameters merged from the query and a form body;
+signature, clock and nonce checks (``cams_auth``); flow control per AccessKeyId; injected
+faults. The service behind it is ``cams_service.CamsEmulator``, exposed as
+``app.state.emulator`` so tests can inspect it and decide template reviews.
+
+Flow control answers the gateway's ``Throttling.User`` (HTTP 400, "Request was denied due to
+user flow control.") by default: the limit emulated is the per-user QPS that the gateway
+enforces before CAMS sees the request, which is what that code reports. CAMS's own
+``System.LimitControl`` (the code its metadata lists) can be chosen with ``throttle_code``.
+Both carry ``x-acs-retry-after`` in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from wasync.sandbox.cams_auth import GatewayError, Verifier
+from wasync.sandbox.cams_service import VERSION, CamsEmulator
+from wasync.sandbox.cams_wire import ApiError
+from wasync.sandbox.common import (
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
+    Clock,
+    Fault,
+    FaultConfig,
+    JsonState,
+    RateLimit,
+    drop_connection,
+)
+
+__all__ = ["CamsEmulator", "create_app"]
+
+THROTTLE_MESSAGES = {
+    "Throttling.User": "Request was denied due to user flow control.",
+    "System.LimitControl": "The system is under flow control.",
+}
+# Parameters of the V1 envelope, not of the operation.
+_V1_COMMON = frozenset(
+    {
+        "Action",
+        "Version",
+        "Format",
+        "AccessKeyId",
+        "SignatureMethod",
+        "SignatureVersion",
+        "SignatureNonce",
+        "SignatureType",
+        "Signature",
+        "Timestamp",
+        "SecurityToken",
+        "RegionId",
+    }
+)
+_JSON_PARAMS = frozenset({"Components", "Example", "Page", "TemplateList"})
+
+
+def create_app(
+    *,
+    access_key_id: str = DEFAULT_ACCESS_KEY_ID,
+    access_key_secret: str = DEFAULT_ACCESS_KEY_SECRET,
+    state_dir: Path | None = None,
+    qps: float = 5.0,
+    faults: FaultConfig | None = None,
+    clock: Clock = time.time,
+    approve_after: float | None = None,
+    throttle_code: str = "Throttling.User",
+) -> Starlette:
+    """The CAMS emulator as an ASGI app. ``qps`` is per AccessKeyId (0 = unlimited);
+    ``approve_after`` seconds after a create or modify a template under review passes
+    (None: it waits for ``app.state.emulator.set_template_status``)."""
+    if throttle_code not in THROTTLE_MESSAGES:
+        raise ValueError(f"throttle_code must be one of {', '.join(THROTTLE_MESSAGES)}")
+    emulator = CamsEmulator(
+        clock=clock, approve_after=approve_after, state=JsonState(state_dir, "cams")
+    )
+    verifier = Verifier({access_key_id: access_key_secret}, clock)
+    limiter = RateLimit(qps or None)
+    fault_config = faults or FaultConfig()
+
+    def throttled() -> GatewayError:
+        wait_ms = math.ceil(1000 / qps) if qps else 1000
+        return GatewayError(
+            400,
+            throttle_code,
+            THROTTLE_MESSAGES[throttle_code],
+            headers={"x-acs-retry-after": str(wait_ms)},
+        )
+
+    async def endpoint(request: Request) -> Response:
+        request_id = str(uuid.uuid4()).upper()
+        host = request.headers.get("host", "cams.sandbox")
+        fault = fault_config.draw()
+        action = ""
+        try:
+            if fault is Fault.DROP_BEFORE:
+                await fault_config.delay(None)
+                drop_connection(request.scope)
+            if fault is Fault.SERVER_ERROR:
+                raise GatewayError(
+                    503,
+                    "ServiceUnavailable",
+                    "The request has failed due to a temporary failure of the server.",
+                )
+            if fault is Fault.THROTTLE:
+                raise throttled()
+            if request.method not in ("GET", "POST"):
+                raise GatewayError(
+                    400, "UnsupportedHTTPMethod", f"{request.method} is not supported; use POST."
+                )
+            body = await request.body()
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            query = parse_qsl(request.url.query, keep_blank_values=True)
+            form: list[tuple[str, str]] = []
+            if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+                form = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+            merged = dict([*query, *form])
+            action = headers.get("x-acs-action") or merged.get("Action", "")
+            version = headers.get("x-acs-version") or merged.get("Version", "")
+            if not action:
+                raise GatewayError(400, "MissingAction", "Action is mandatory for this request.")
+            if version != VERSION:
+                raise GatewayError(
+                    400, "InvalidVersion", f"Specified parameter Version is not valid: {version!r}."
+                )
+            if action not in emulator.operations:
+                raise GatewayError(
+                    404,
+                    "InvalidApi.NotFound",
+                    f"Specified api {action} is not found, please check your url and method.",
+                )
+            signed = verifier.verify(
+                method=request.method, headers=headers, query=query, form=form, body=body
+            )
+            if not limiter.allow(signed.access_key_id):
+                raise throttled()
+            params = _business_params(merged)
+            reply = emulator.call(action, params)
+            status = 200
+            payload: dict[str, Any] = {"RequestId": request_id, "Code": "OK", "Message": "OK"}
+            if action in emulator.with_success:
+                payload["Success"] = True
+            payload.update(reply)
+            extra_headers: dict[str, str] = {}
+        except GatewayError as exc:
+            status, extra_headers = exc.status, exc.headers
+            payload = _gateway_error(request_id, host, exc.code, exc.message)
+        except ApiError as exc:
+            status, extra_headers = exc.status, {}
+            if exc.status == 200:
+                payload = {"RequestId": request_id, "Code": exc.code, "Message": exc.message}
+                if action in emulator.with_success:
+                    payload["Success"] = False
+            else:
+                payload = _gateway_error(request_id, host, exc.code, exc.message)
+        await fault_config.delay(fault)
+        if fault is Fault.DROP_AFTER:
+            drop_connection(request.scope)
+        return Response(
+            json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            status_code=status,
+            headers=extra_headers,
+            media_type="application/json;charset=utf-8",
+        )
+
+    app = Starlette(
+        routes=[Route("/", endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]
+    )
+    app.state.emulator = emulator
+    app.state.verifier = verifier
+    app.state.rate_limit = limiter
+    return app
+
+
+def _gateway_error(request_id: str, host: str, code: str, message: str) -> dict[str, Any]:
+    return {
+        "RequestId": request_id,
+        "HostId": host,
+        "Code": code,
+        "Message": message,
+        "Recommend": "https://api.alibabacloud.com/troubleshoot?intl_lang=EN_US"
+        f"&q={code}&product=cams&requestId={request_id}",
+    }
+
+
+def _business_params(merged: dict[str, str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for name, value in merged.items():
+        if name in _V1_COMMON:
+            continue
+        if name in _JSON_PARAMS and value != "":
+            try:
+                params[name] = json.loads(value)
+            except json.JSONDecodeError:
+                raise ApiError(
+                    400, "InvalidParameter", f"{name} is not valid JSON: {value[:80]!r}"
+                ) from None
+        else:
+            params[name] = value
+    return params
