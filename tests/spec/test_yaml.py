@@ -42,6 +42,7 @@ def load(text: str) -> object:
         ("a: ! 42", "42"),
         ("a: !!int '42'", 42),
         ("a: !!float 1", 1.0),
+        ("a: !!float 0x1F", 31.0),
         ("a: !!bool 'true'", True),
         ("a: !!null ''", None),
         ("a: |\n  two\n  lines\n", "two\nlines\n"),

@@ -222,8 +222,10 @@ def _tagged(tag: str, text: str) -> Any:
             return _int(text)
         raise _BadValueError(f"{text!r} is not an integer (it is tagged !!int)")
     if tag == _CORE + "float":
-        if _FLOAT.fullmatch(text) or _INT.fullmatch(text):
+        if _FLOAT.fullmatch(text):
             return _float(text)
+        if _INT.fullmatch(text):
+            return float(_int(text))
         raise _BadValueError(f"{text!r} is not a number (it is tagged !!float)")
     if tag == _CORE + "bool":
         if text in _BOOL:
