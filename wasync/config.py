@@ -1,17 +1,27 @@
 """wasync.yaml: the accounts a spec folder manages, their providers and credentials.
 
 Credentials are written as ``${VAR}`` and read from the environment at load time; they are
-held as ``SecretStr`` so that no repr, log or error can show them.
+held as ``SecretStr`` so that no repr, log or error can show them, and each is registered with
+``wasync.log`` so that no log line or crash report shows it either.
+
+``${VAR}`` works in any string value; ``$$`` is a literal ``$``. A missing variable is an
+error naming the variable, the file, line and field, never a value.
 """
 
 from __future__ import annotations
 
+import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
-from wasync.errors import Location
+from wasync.errors import ConfigError, Location, Problem, SpecError
+from wasync.log import register_secret
+from wasync.spec.explain import describe, did_you_mean, explain, format_path
+from wasync.spec.yaml import DEFAULT_LIMITS, DataPath, Limits, Positions, YamlProblems, read_yaml
 
 SANDBOX = "sandbox"
 CONFIG_FILE = "wasync.yaml"
@@ -77,3 +87,245 @@ class Config(BaseModel):
     locations: dict[str, Location] = Field(
         default_factory=dict, description="Where each account is declared, by account name."
     )
+
+
+# --- loading wasync.yaml -------------------------------------------------------------------
+
+ACCOUNT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+CREDENTIALS: dict[str, tuple[str, ...]] = {
+    "cams": ("access_key_id", "access_key_secret"),
+    "nxcloud": ("access_key", "secret_key"),
+}
+CREDENTIAL_EXAMPLES = {
+    "access_key_id": "${ALIBABA_CLOUD_ACCESS_KEY_ID}",
+    "access_key_secret": "${ALIBABA_CLOUD_ACCESS_KEY_SECRET}",
+    "access_key": "${NXCLOUD_ACCESS_KEY}",
+    "secret_key": "${NXCLOUD_SECRET_KEY}",
+}
+TOP_LEVEL_KEYS = ("accounts",)
+# $$ is a literal $; ${NAME} is an environment variable; a lone ${ is an error.
+_REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ACCOUNT_ADAPTER: TypeAdapter[CamsAccount | NxcloudAccount] = TypeAdapter(Account)
+
+EXAMPLE = """\
+accounts:
+  shop:
+    provider: cams          # or nxcloud
+    endpoint: sandbox       # the built-in emulator; or the provider's https:// URL"""
+
+
+@dataclass(frozen=True)
+class ConfigLoad:
+    """What reading wasync.yaml gave: the usable accounts, the problems, and the name of
+    every account declared (a spec naming a broken account is not also 'unknown')."""
+
+    config: Config
+    problems: list[Problem]
+    declared: frozenset[str]
+    path: Path
+
+
+def load_config(directory: Path, limits: Limits = DEFAULT_LIMITS) -> Config:
+    """Read ``directory/wasync.yaml``. Raises ``ConfigError`` when there is none, and
+    ``SpecError`` listing every problem when it is not valid."""
+    loaded = read_config(directory, limits)
+    if loaded.problems:
+        raise SpecError(loaded.problems)
+    return loaded.config
+
+
+def read_config(directory: Path, limits: Limits = DEFAULT_LIMITS) -> ConfigLoad:
+    """Read ``directory/wasync.yaml``, collecting its problems instead of raising them
+    (``ConfigError`` still when there is no file to read)."""
+    path = directory / CONFIG_FILE
+    if not directory.is_dir():
+        raise ConfigError(
+            f"{directory} is not a folder; give the spec folder that holds {CONFIG_FILE}"
+        )
+    if not path.is_file():
+        raise ConfigError(
+            f"no {CONFIG_FILE} in {directory}; create {path} listing your accounts, e.g.\n{EXAMPLE}"
+        )
+    file = str(path)
+    try:
+        doc = read_yaml(path, file, limits)
+    except YamlProblems as exc:
+        return ConfigLoad(Config(root=directory, accounts={}), exc.problems, frozenset(), path)
+    return _Reader(doc.positions).read(doc.data, directory, path)
+
+
+class _Reader:
+    def __init__(self, positions: Positions) -> None:
+        self.positions = positions
+        self.problems: list[Problem] = []
+
+    def error(
+        self, path: DataPath, message: str, *, key: bool = False, at: DataPath | None = None
+    ) -> None:
+        where = self.positions.locate(path if at is None else at, key=key)
+        self.problems.append(Problem(message, where, field=format_path(path) or None))
+
+    def read(self, data: Any, directory: Path, path: Path) -> ConfigLoad:
+        accounts: dict[str, CamsAccount | NxcloudAccount] = {}
+        locations: dict[str, Location] = {}
+        declared: set[str] = set()
+        raw_accounts = self._top_level(data)
+        for name, raw in raw_accounts.items():
+            declared.add(name)
+            account = self._account(name, raw)
+            if account is not None:
+                accounts[name] = account
+                locations[name] = self.positions.locate(("accounts", name), key=True)
+        config = Config(root=directory, accounts=accounts, locations=locations)
+        return ConfigLoad(config, self.problems, frozenset(declared), path)
+
+    def _top_level(self, data: Any) -> dict[str, Any]:
+        if data is None:
+            self.error(
+                (),
+                "empty; list your accounts under `accounts:`, each with a `provider:` "
+                "(cams or nxcloud) and an `endpoint:` (sandbox or an https:// URL)",
+            )
+            return {}
+        if not isinstance(data, dict):
+            self.error((), f"expected a mapping with `accounts:`, got {describe(data)}")
+            return {}
+        for key in data:
+            if key not in TOP_LEVEL_KEYS:
+                guess = did_you_mean(key, TOP_LEVEL_KEYS)
+                hint = f"did you mean `{guess}`?" if guess else "allowed: accounts"
+                if key in ("templates", "qr_codes"):
+                    hint = "templates and QR codes go in their own spec files, not wasync.yaml"
+                self.error((key,), f"unknown key; {hint}", key=True)
+        if "accounts" not in data:
+            self.error(("accounts",), "required, but missing; list your accounts under it")
+            return {}
+        accounts = data["accounts"]
+        if not isinstance(accounts, dict):
+            self.error(
+                ("accounts",), f"expected a mapping of account names, got {describe(accounts)}"
+            )
+            return {}
+        if not accounts:
+            self.error(("accounts",), "no accounts; add at least one")
+        return accounts
+
+    def _account(self, name: str, raw: Any) -> CamsAccount | NxcloudAccount | None:
+        base: DataPath = ("accounts", name)
+        ok = True
+        if not ACCOUNT_NAME.fullmatch(name):
+            self.error(
+                base,
+                f"{name!r} is not a valid account name; use lowercase letters, digits, - and _, "
+                "starting with a letter or digit (it is part of every address)",
+                key=True,
+            )
+            ok = False
+        if not isinstance(raw, dict):
+            self.error(base, f"expected a mapping (provider, endpoint, ...), got {describe(raw)}")
+            return None
+        if "name" in raw:
+            self.error(
+                (*base, "name"),
+                f"unknown key; an account's name is its key (`{name}:`), remove `name`",
+                key=True,
+            )
+            raw = {k: v for k, v in raw.items() if k != "name"}
+            ok = False
+        values = self._substitute(base, raw)
+        if values is None:
+            ok = False
+            values = raw
+        for field in CREDENTIALS.get(str(values.get("provider")), ()):
+            secret = values.get(field)
+            if isinstance(secret, str):
+                register_secret(secret)
+        try:
+            account = _ACCOUNT_ADAPTER.validate_python({**values, "name": name}, strict=True)
+        except ValidationError as exc:
+            for f in explain(exc, Account, values):
+                self.error((*base, *f.path), f.message, key=f.key, at=(*base, *f.at))
+            return None
+        if not self._check(base, account):
+            ok = False
+        return account if ok else None
+
+    def _substitute(self, base: DataPath, raw: dict[str, Any]) -> dict[str, Any] | None:
+        """``raw`` with ``${VAR}`` replaced in every string; None if a variable is missing."""
+        ok = True
+
+        def walk(value: Any, path: DataPath) -> Any:
+            nonlocal ok
+            if isinstance(value, str):
+                if "$" not in value:
+                    return value
+                out, missing = _expand(value)
+                for message in missing:
+                    self.error(path, message)
+                    ok = False
+                return out
+            if isinstance(value, dict):
+                return {k: walk(v, (*path, k)) for k, v in value.items()}
+            if isinstance(value, list):
+                return [walk(v, (*path, i)) for i, v in enumerate(value)]
+            return value
+
+        result = walk(raw, base)
+        return result if ok else None
+
+    def _check(self, base: DataPath, account: CamsAccount | NxcloudAccount) -> bool:
+        before = len(self.problems)
+        endpoint = account.endpoint
+        if endpoint != SANDBOX:
+            if endpoint.startswith("http://"):
+                if not account.allow_insecure_http:
+                    self.error(
+                        (*base, "endpoint"),
+                        "http:// sends credentials unencrypted; use https://, or set "
+                        "allow_insecure_http: true (only for your own test servers)",
+                    )
+            elif not endpoint.startswith("https://") or len(endpoint) <= len("https://"):
+                self.error(
+                    (*base, "endpoint"),
+                    "expected 'sandbox' (the built-in emulator) or the provider's https:// URL",
+                )
+                return False
+            for field in CREDENTIALS[account.provider]:
+                if getattr(account, field) is None:
+                    self.error(
+                        (*base, field),
+                        f"required for a real endpoint, e.g. {field}: "
+                        f"{CREDENTIAL_EXAMPLES[field]} (only endpoint: sandbox may omit it)",
+                        at=base,
+                    )
+        return len(self.problems) == before
+
+
+def _expand(text: str) -> tuple[str, list[str]]:
+    """``text`` with ``${VAR}`` read from the environment, and what went wrong."""
+    problems: list[str] = []
+
+    def replace(m: re.Match[str]) -> str:
+        matched = m.group(0)
+        if matched == "$$":
+            return "$"
+        name = m.group(1)
+        if name is None:
+            problems.append("unclosed ${; write ${NAME} for an environment variable, $$ for $")
+            return matched
+        if not _VARIABLE.fullmatch(name):
+            problems.append(
+                f"${{{name}}} is not an environment variable name; use letters, digits and _"
+            )
+            return matched
+        value = os.environ.get(name)
+        if value is None:
+            problems.append(f"environment variable {name} is not set")
+            return matched
+        if not value:
+            problems.append(f"environment variable {name} is empty")
+            return matched
+        return value
+
+    return _REFERENCE.sub(replace, text), problems

@@ -1,11 +1,14 @@
-"""`wasync schema`."""
+"""`wasync schema`: print the JSON Schema of spec files."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
 
-from wasync.errors import WasyncError
+import click
 
 
-def run(*args: Any, **kwargs: Any) -> int:
-    raise WasyncError("`wasync schema` is not yet available in this version")
+def run() -> int:
+    from wasync.spec.schema import spec_schema
+
+    click.echo(json.dumps(spec_schema(), indent=2, ensure_ascii=False))
+    return 0

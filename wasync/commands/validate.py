@@ -1,11 +1,26 @@
-"""`wasync validate`."""
+"""`wasync validate`: check wasync.yaml and every spec file, offline."""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
-from wasync.errors import WasyncError
+import click
+
+from wasync.errors import SpecError
 
 
-def run(*args: Any, **kwargs: Any) -> int:
-    raise WasyncError("`wasync validate` is not yet available in this version")
+def run(directory: Path) -> int:
+    """Print every problem to stderr (then a count) and return 1; or print a one-line
+    summary and return 0. A missing wasync.yaml raises ``ConfigError`` (exit 1)."""
+    from wasync.spec import load_desired
+
+    try:
+        _, loaded = load_desired(directory)
+    except SpecError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        n = len(exc.problems)
+        click.echo(f"{n} problem{'s' * (n != 1)} found", err=True)
+        return 1
+    click.echo(f"{loaded.summary()}: valid")
+    return 0

@@ -1,0 +1,64 @@
+"""`wasync validate` from the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from wasync.cli import cli
+
+from .helpers import folder
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_example_specs_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    result = CliRunner().invoke(cli, ["validate", "specs"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("specs: ")
+    assert result.stdout.endswith(" files: valid\n")
+    assert result.stderr == ""
+
+
+def test_a_broken_spec_prints_every_problem_with_its_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = (
+        "templates:\n"
+        "  - account: shop-nx\n"
+        '    phone: "8618500009999"\n'
+        "    name: Bad-Name\n"
+        "    language: en_US\n"
+        "    category: UTILITY\n"
+        "    components:\n"
+        "      - {type: BODY, text: '{{1}} is ready'}\n"
+    )
+    folder(tmp_path / "specs", {"shop.yaml": spec})
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["validate", "specs"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    address = "template.shop-nx.8618500009999.Bad-Name.en_US"
+    assert lines[0].startswith(f"specs/shop.yaml:4:11: {address}: name: ")
+    assert lines[1].startswith(f"specs/shop.yaml:8:28: {address}: components[0].text: ")
+    assert lines[-1] == "3 problems found"
+    assert "Traceback" not in result.output
+
+
+def test_no_wasync_yaml_is_one_clear_error_without_a_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasync", "validate", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.startswith(f"Error: no wasync.yaml in {tmp_path}; create ")
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,59 @@
+"""WhatsApp's rules for templates and QR codes, checked offline.
+
+Each module holds one family of rules; every rule reports through a ``Ctx`` that knows the
+resource's address and positions, so each problem reads
+``file:line:col: address: field: what is wrong; what is allowed``.
+"""
+
+from __future__ import annotations
+
+from wasync.errors import Problem
+from wasync.model import Buttons, QrCode, Template
+from wasync.providers.base import ProviderTraits
+from wasync.spec.rules.authentication import check_authentication
+from wasync.spec.rules.base import Ctx
+from wasync.spec.rules.buttons import check_buttons
+from wasync.spec.rules.carousel import check_carousel
+from wasync.spec.rules.resources import (
+    check_phone,
+    check_qr_code,
+    check_qr_provider,
+    check_template_provider,
+)
+from wasync.spec.rules.template import (
+    check_components,
+    check_language,
+    check_multiplicity,
+    check_name,
+    check_ttl,
+)
+
+__all__ = ["Ctx", "check_qr", "check_template"]
+
+
+def check_template(t: Template, ctx: Ctx, traits: ProviderTraits | None = None) -> list[Problem]:
+    """Every rule for ``t``; with ``traits``, also what its provider allows."""
+    check_name(t, ctx)
+    check_language(t, ctx)
+    if t.phone is not None:
+        check_phone(ctx, t.phone)
+    check_ttl(t, ctx)
+    check_multiplicity(t, ctx)
+    check_components(t, ctx)
+    if t.category != "AUTHENTICATION":
+        for i, component in enumerate(t.components):
+            if isinstance(component, Buttons):
+                check_buttons(ctx, ("components", i), component)
+    check_authentication(t, ctx)
+    check_carousel(t, ctx)
+    if traits is not None:
+        check_template_provider(t, ctx, traits)
+    return ctx.problems
+
+
+def check_qr(q: QrCode, ctx: Ctx, traits: ProviderTraits | None = None) -> list[Problem]:
+    """Every rule for ``q``; with ``traits``, also whether its provider has QR codes."""
+    check_qr_code(q, ctx)
+    if traits is not None:
+        check_qr_provider(q, ctx, traits)
+    return ctx.problems
