@@ -23,11 +23,14 @@ def join(prefix: str, key: str | int) -> str:
 
 
 def strip_keys(value: Any, keys: frozenset[str]) -> Any:
-    """``value`` without the mapping keys in ``keys``, anywhere in the tree."""
+    """``value`` without the mapping keys in ``keys``, anywhere in the tree. A mapping left
+    empty goes too, as the canonical form has no empty values (``example: {header_url}``
+    and no ``example`` at all compare equal)."""
     if not keys:
         return value
     if isinstance(value, Mapping):
-        return {k: strip_keys(v, keys) for k, v in value.items() if k not in keys}
+        out = {k: strip_keys(v, keys) for k, v in value.items() if k not in keys}
+        return {k: v for k, v in out.items() if not (isinstance(v, dict) and not v)}
     if isinstance(value, list | tuple):
         return [strip_keys(v, keys) for v in value]
     return value

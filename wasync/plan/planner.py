@@ -116,51 +116,69 @@ class _Planner:
             self._qr_phone(wanted.get(key, []), present.get(key, {}))
 
     def _qr_phone(self, wanted: list[QrCode], present: dict[str, RemoteQrCode]) -> None:
-        unclaimed = dict(present)  # code order
-        by_message: dict[str, deque[str]] = defaultdict(deque)
+        """Match one phone's entries to its codes. Pins first; then exact matches (message
+        and image) before message-only ones, so two entries that share a message but not an
+        image never swap codes (on CAMS a swap would re-issue both)."""
+        unclaimed = dict(present)  # in code order
+        exact: dict[tuple[str, str], deque[str]] = defaultdict(deque)
+        loose: dict[str, deque[str]] = defaultdict(deque)
         for code, r in unclaimed.items():
-            by_message[r.prefilled_message].append(code)
+            exact[(r.prefilled_message, r.image)].append(code)
+            loose[r.prefilled_message].append(code)
 
-        def take_by_message(message: str) -> RemoteQrCode | None:
-            queue = by_message.get(message)
-            while queue:
+        def take(queue: deque[str] | None) -> RemoteQrCode | None:
+            while queue:  # codes claimed through the other index are skipped here
                 code = queue.popleft()
                 if code in unclaimed:
                     return unclaimed.pop(code)
             return None
 
-        pinned = [d for d in wanted if d.code]
-        stale = []
-        for d in pinned:
-            assert d.code is not None
-            if d.code in unclaimed:
+        def take_exact(d: QrCode) -> RemoteQrCode | None:
+            # An empty remote image was not read back: it matches any image.
+            return take(exact.get((d.prefilled_message, d.image))) or take(
+                exact.get((d.prefilled_message, ""))
+            )
+
+        rest = []
+        for d in wanted:
+            if d.code and d.code in unclaimed:
                 self._qr_match(d, unclaimed.pop(d.code))
             else:
-                stale.append(d)
-        for d in stale:  # before unpinned entries: the pinned entry owns its re-issued code
-            found = take_by_message(d.prefilled_message)
-            if found is not None:
-                self.warnings.append(
-                    PlanWarning(
-                        d.address,
-                        f"pinned code {d.code} no longer exists (a CAMS update issues a new "
-                        f"code); matched code {found.code} by its prefilled message; pin "
-                        f"code: {found.code} in the spec",
-                    )
-                )
-                self._qr_match(d, found)
+                rest.append(d)
+        # Protected entries go last: their updates may be blocked, and a code they took in
+        # one plan and kept unchanged could go to another entry in the next, so a plan would
+        # never settle. A stale pin goes before unpinned entries: it owns its re-issued code.
+        rest.sort(key=lambda d: (d.protect, not d.code, d.address))
+        left = []
+        for d in rest:
+            found = take_exact(d)
+            if found is None:
+                left.append(d)
             else:
-                assert d.code is not None
+                self._qr_found(d, found)
+        for d in left:
+            found = take(loose.get(d.prefilled_message))
+            if found is not None:
+                self._qr_found(d, found)
+            elif d.code:
                 self._qr_create(d, (safety.qr_pin_gone(d.code),))
-        for d in wanted:
-            if not d.code:
-                found = take_by_message(d.prefilled_message)
-                if found is not None:
-                    self._qr_match(d, found)
-                else:
-                    self._qr_create(d, ())
+            else:
+                self._qr_create(d, ())
         for r in unclaimed.values():
             self._qr_unclaimed(r)
+
+    def _qr_found(self, d: QrCode, found: RemoteQrCode) -> None:
+        """``d`` matched ``found`` by its content; a pin that led elsewhere is stale."""
+        if d.code:
+            self.warnings.append(
+                PlanWarning(
+                    d.address,
+                    f"pinned code {d.code} no longer exists (a CAMS update issues a new "
+                    f"code); matched code {found.code} by its prefilled message; pin "
+                    f"code: {found.code} in the spec",
+                )
+            )
+        self._qr_match(d, found)
 
     def _qr_create(self, d: QrCode, hazards: tuple[Hazard, ...]) -> None:
         fields = created(

@@ -64,7 +64,9 @@ def _check_known(targets: Iterable[str], known: frozenset[str]) -> None:
 
 
 def _candidates(target: str, known: frozenset[str]) -> list[str]:
-    """Addresses and their dotted prefixes at the target's depth, so a mistyped account
-    (``qr.shop-cam``) is offered ``qr.shop-cams`` rather than a full address."""
+    """Addresses cut to the target's depth, so a mistyped account (``qr.shop-cam``) is
+    offered ``qr.shop-cams`` rather than full addresses; of the target's kind if it has one."""
     depth = target.count(".") + 1
-    return sorted({".".join(a.split(".")[:depth]) for a in known})
+    kind = target.split(".", 1)[0]
+    same_kind = [a for a in known if a.startswith(kind + ".")]
+    return sorted({".".join(a.split(".")[:depth]) for a in same_kind or known})
