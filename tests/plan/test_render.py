@@ -101,6 +101,10 @@ def test_text_is_coloured_on_a_terminal_only(
     tty = FakeTerminal()
     render.write(data, "text", tty)
     assert ANSI.search(tty.getvalue())
+    # Colour is the only difference: the words are the plain rendering's, line for line.
+    assert re.sub(r"\x1b\[[0-9;]*m", "", tty.getvalue()) == text.to_text(data)
+    # Only the marker of a field line is coloured, not the value a user wrote.
+    assert '\x1b[32m+\x1b[0m phone             = "8615800001111"' in tty.getvalue()
     pipe = io.StringIO()
     render.write(data, "text", pipe)
     assert not ANSI.search(pipe.getvalue())

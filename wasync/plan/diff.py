@@ -28,12 +28,27 @@ def strip_keys(value: Any, keys: frozenset[str]) -> Any:
     and no ``example`` at all compare equal)."""
     if not keys:
         return value
-    if isinstance(value, Mapping):
-        out = {k: strip_keys(v, keys) for k, v in value.items() if k not in keys}
-        return {k: v for k, v in out.items() if not (isinstance(v, dict) and not v)}
-    if isinstance(value, list | tuple):
-        return [strip_keys(v, keys) for v in value]
-    return value
+    if isinstance(value, Mapping) and type(value) is not dict:
+        value = dict(value)
+    return _strip(value, keys) if type(value) in _CONTAINERS else value
+
+
+_CONTAINERS = (dict, list, tuple)
+
+
+def _strip(value: Any, keys: frozenset[str]) -> Any:
+    # Canonical forms are plain JSON (dict, list); exact type checks keep this cheap, as it
+    # runs on both sides of every template that differs at first sight.
+    if type(value) is dict:
+        out = {}
+        for k, v in value.items():
+            if k in keys:
+                continue
+            kept = _strip(v, keys) if type(v) in _CONTAINERS else v
+            if not (type(kept) is dict and not kept):
+                out[k] = kept
+        return out
+    return [_strip(v, keys) if type(v) in _CONTAINERS else v for v in value]
 
 
 Part = str | int
@@ -73,15 +88,26 @@ def deleted(value: Any, prefix: str = "") -> list[FieldDiff]:
 
 
 def diff(before: Any, after: Any, prefix: str = "") -> list[FieldDiff]:
-    """Leaf differences from ``before`` to ``after``; [] when equal."""
+    """Leaf differences from ``before`` to ``after``; [] when equal.
+
+    Containers of the same shape (mappings; lists of the same length) are walked here, so
+    an edited text costs one comparison per level. deepdiff, which is slow, aligns the rest:
+    lists whose length changed (a button or component inserted or removed)."""
     if before == after:
         return []
-    if _is_list(before) and _is_list(after) and len(before) == len(after):
-        # Same length (the common case: one text edited): diff only the items that differ.
+    if type(before) is dict and type(after) is dict:
         out: list[FieldDiff] = []
+        for k, v in after.items():  # document order of the new value, then removed keys
+            path = join(prefix, k)
+            out += diff(before[k], v, path) if k in before else created(v, path)
+        for k, v in before.items():
+            if k not in after:
+                out += deleted(v, join(prefix, k))
+        return out
+    if _is_list(before) and _is_list(after) and len(before) == len(after):
+        out = []
         for i, (b, a) in enumerate(zip(before, after, strict=True)):
-            if b != a:
-                out += _deep(b, a, join(prefix, i))
+            out += diff(b, a, join(prefix, i))
         return out
     return _deep(before, after, prefix)
 

@@ -101,22 +101,25 @@ def _attention(data: Data) -> list[str]:
 
 
 def _details(out: _Budget, account: Data, changes: Sequence[Data]) -> int:
-    """Add an account's diffs; return how many changes did not fit."""
-    blocks = [_diff_block(c) for c in changes]
-    fence = "`" * max(3, 1 + max((_longest_backticks(b) for b in blocks), default=0))
-    opening = (
-        f"<details><summary>{html.escape(common.account_line(account))}</summary>\n\n{fence}diff\n"
-    )
-    closing = f"{fence}\n\n</details>\n\n"
-    if not out.add(opening, keep=len(closing)):
-        return len(changes)
-    shown = 0
-    for i, block in enumerate(blocks):
-        if not out.add(block if i == 0 else "\n" + block, keep=len(closing)):
+    """Add an account's diffs, as many as fit; return how many did not."""
+    opening = f"<details><summary>{html.escape(common.account_line(account))}</summary>\n\n"
+    closing = "\n</details>\n\n"
+    blocks: list[str] = []
+    room = out.room() - len(opening) - len(closing) - 2 * len("```diff\n")
+    for change in changes:  # blocks are built only while they fit: plans can be huge
+        block = _diff_block(change)
+        if len(block) + 1 > room:
             break
-        shown += 1
-    out.force(closing)
-    return len(changes) - shown
+        blocks.append(block)
+        room -= len(block) + 1
+    while blocks:
+        # A fence longer than any backtick run inside, so user text cannot close it.
+        fence = "`" * max(3, 1 + max(_longest_backticks(b) for b in blocks))
+        text = f"{opening}{fence}diff\n" + "\n".join(blocks) + f"{fence}\n{closing}"
+        if out.add(text):
+            break
+        blocks.pop()  # the longer fence did not fit: show one change less
+    return len(changes) - len(blocks)
 
 
 def _diff_block(change: Data) -> str:
@@ -146,6 +149,9 @@ class _Budget:
             return False
         self.force(text)
         return True
+
+    def room(self) -> int:
+        return self.limit - self.used
 
     def force(self, text: str) -> None:
         self.parts.append(text)
