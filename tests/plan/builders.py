@@ -8,6 +8,7 @@ from typing import Any
 from wasync.config import Thresholds
 from wasync.model import (
     Desired,
+    ImageFormat,
     QrCode,
     Remote,
     RemoteQrCode,
@@ -20,6 +21,9 @@ from wasync.providers.nxcloud.traits import NXCLOUD_TRAITS
 
 CAMS_PHONE = "8615800001111"
 NX_PHONE = "8618500009999"
+
+Spec = QrCode | Template  # a desired resource
+Held = RemoteQrCode | RemoteTemplate  # a remote resource
 
 ACCOUNTS: dict[str, AccountSettings] = {
     "shop-cams": AccountSettings(CAMS_TRAITS),
@@ -41,7 +45,7 @@ def qr(
     message: str,
     *,
     code: str | None = None,
-    image: str = "SVG",
+    image: ImageFormat = "SVG",
     protect: bool = False,
     account: str = "shop-cams",
     phone: str = CAMS_PHONE,
@@ -51,7 +55,7 @@ def qr(
         phone=phone,
         label=label,
         prefilled_message=message,
-        image=image,  # type: ignore[arg-type]
+        image=image,
         code=code,
         protect=protect,
     )
@@ -131,8 +135,8 @@ def rtpl(
 
 
 def make_plan(
-    desired: Iterable[QrCode | Template] = (),
-    remote: Iterable[RemoteQrCode | RemoteTemplate] = (),
+    desired: Iterable[Spec] = (),
+    remote: Iterable[Held] = (),
     *,
     accounts: Mapping[str, AccountSettings] = ACCOUNTS,
     prune: bool = False,
@@ -156,7 +160,7 @@ def make_plan(
 
 
 def golden_plan() -> Plan:
-    buttons = {
+    buttons: dict[str, Any] = {
         "type": "BUTTONS",
         "buttons": [
             {
@@ -202,7 +206,7 @@ def golden_plan() -> Plan:
     recat_approved = tpl("account_alert", "en_US", category="UTILITY")
     guarded = tpl("otp_login", "en_US", protect=True)
 
-    desired = [
+    desired: list[Spec] = [
         poster,
         gone,
         menu,
@@ -227,7 +231,7 @@ def golden_plan() -> Plan:
             "buttons": [{**buttons["buttons"][0], "text": "Track it"}, buttons["buttons"][1]],
         },
     ]
-    remote = [
+    remote: list[Held] = [
         rqr("MENU1", "Menu please"),
         rqr("NEW77", "Book a table"),
         rqr("DOOR1", "When are you open?"),

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from plan.builders import ACCOUNTS, CAMS_PHONE, NX_PHONE, body, make_plan, qr, rqr, rtpl, tpl
+from plan.builders import (
+    ACCOUNTS,
+    CAMS_PHONE,
+    NX_PHONE,
+    Held,
+    Spec,
+    body,
+    make_plan,
+    qr,
+    rqr,
+    rtpl,
+    tpl,
+)
 from wasync.config import Thresholds
 from wasync.errors import WasyncError
-from wasync.plan import AccountSettings, ThresholdError, filter_targets
+from wasync.plan import AccountSettings, Plan, ThresholdError, filter_targets
 from wasync.plan.targets import UnknownTargetError
 from wasync.providers.cams.traits import CAMS_TRAITS
 from wasync.providers.nxcloud.traits import NXCLOUD_TRAITS
@@ -26,11 +38,13 @@ def cams_account(
     }
 
 
-def pinned_qr_fleet(total: int, changed: int) -> tuple[list[object], list[object]]:
+def pinned_qr_fleet(total: int, changed: int) -> tuple[list[Spec], list[Held]]:
     """``total`` pinned QR codes, the first ``changed`` of them with a new message."""
-    desired = [qr(f"q{i:03}", f"msg {i}", code=f"C{i:03}") for i in range(total)]
-    remote = [rqr(f"C{i:03}", f"msg {i}" + (" old" if i < changed else "")) for i in range(total)]
-    return desired, remote  # type: ignore[return-value]
+    desired: list[Spec] = [qr(f"q{i:03}", f"msg {i}", code=f"C{i:03}") for i in range(total)]
+    remote: list[Held] = [
+        rqr(f"C{i:03}", f"msg {i}" + (" old" if i < changed else "")) for i in range(total)
+    ]
+    return desired, remote
 
 
 # --- plan values ----------------------------------------------------------------------------------
@@ -93,7 +107,7 @@ def test_checksum_follows_the_data() -> None:
 
 def test_threshold_violation_carries_the_numbers() -> None:
     desired, remote = pinned_qr_fleet(31, 12)
-    p = make_plan(desired, remote, accounts=cams_account())  # type: ignore[arg-type]
+    p = make_plan(desired, remote, accounts=cams_account())
     (v,) = p.threshold_violations()
     assert (v.account, v.changing, v.managed) == ("shop-cams", 12, 31)
     with pytest.raises(ThresholdError) as err:
@@ -108,15 +122,15 @@ def test_threshold_violation_carries_the_numbers() -> None:
 
 def test_at_the_threshold_is_allowed() -> None:
     desired, remote = pinned_qr_fleet(10, 3)
-    p = make_plan(desired, remote, accounts=cams_account())  # type: ignore[arg-type]
+    p = make_plan(desired, remote, accounts=cams_account())
     assert p.threshold_violations() == []
 
 
 def test_small_accounts_are_below_min_resources() -> None:
     desired, remote = pinned_qr_fleet(9, 9)
-    p = make_plan(desired, remote, accounts=cams_account())  # type: ignore[arg-type]
+    p = make_plan(desired, remote, accounts=cams_account())
     assert p.threshold_violations() == []
-    p = make_plan(desired, remote, accounts=cams_account(minimum=9))  # type: ignore[arg-type]
+    p = make_plan(desired, remote, accounts=cams_account(minimum=9))
     assert [v.changing for v in p.threshold_violations()] == [9]
 
 
@@ -142,7 +156,7 @@ def test_thresholds_are_per_account() -> None:
         "shop-cams": AccountSettings(CAMS_TRAITS),
         "shop-nx": AccountSettings(NXCLOUD_TRAITS),
     }
-    p = make_plan([*desired, *nx], [*remote, *map(rtpl, nx)], accounts=accounts)  # type: ignore[list-item]
+    p = make_plan([*desired, *nx], [*remote, *map(rtpl, nx)], accounts=accounts)
     assert [v.account for v in p.threshold_violations()] == ["shop-cams"]
     assert p.data()["threshold_violations"][0]["message"].startswith("shop-cams: 10 of 10")
 
@@ -150,7 +164,7 @@ def test_thresholds_are_per_account() -> None:
 # --- targets --------------------------------------------------------------------------------------
 
 
-def target_plan() -> object:
+def target_plan() -> Plan:
     return make_plan(
         [
             qr("poster", "a"),
@@ -165,25 +179,25 @@ def target_plan() -> object:
 
 def test_a_target_selects_an_address_and_what_is_below_it_at_a_dot() -> None:
     p = target_plan()
-    only = filter_targets(p, [f"qr.shop-cams.{CAMS_PHONE}.poster"])  # type: ignore[arg-type]
+    only = filter_targets(p, [f"qr.shop-cams.{CAMS_PHONE}.poster"])
     assert [c.address for c in only.changes] == [f"qr.shop-cams.{CAMS_PHONE}.poster"]
     assert only.unmanaged == () and only.targets == (f"qr.shop-cams.{CAMS_PHONE}.poster",)
-    group = filter_targets(p, ["qr.shop-cams"])  # type: ignore[arg-type]
+    group = filter_targets(p, ["qr.shop-cams"])
     assert len(group.changes) == 2 and len(group.unmanaged) == 1
-    name = filter_targets(p, [f"template.shop-nx.{NX_PHONE}.ship"])  # type: ignore[arg-type]
+    name = filter_targets(p, [f"template.shop-nx.{NX_PHONE}.ship"])
     assert [c.address.rsplit(".", 1)[1] for c in name.changes] == ["en_US", "es"]
-    assert filter_targets(p, []) is p  # type: ignore[arg-type]
+    assert filter_targets(p, []) is p
 
 
 def test_filtered_plans_keep_account_facts_and_recount() -> None:
-    p = filter_targets(target_plan(), ["template"])  # type: ignore[arg-type]
+    p = filter_targets(target_plan(), ["template"])
     rows = {a["account"]: a for a in p.data()["accounts"]}
     assert rows["shop-cams"]["create"] == 1 and rows["shop-cams"]["managed"] == 3
 
 
 def test_an_unknown_target_is_an_error_with_close_matches() -> None:
     with pytest.raises(UnknownTargetError) as err:
-        filter_targets(target_plan(), ["qr.shop-cam"])  # type: ignore[arg-type]
+        filter_targets(target_plan(), ["qr.shop-cam"])
     assert str(err.value) == (
         "--target qr.shop-cam matches nothing in the specs or the remote state; "
         "did you mean qr.shop-cams?"
@@ -191,7 +205,7 @@ def test_an_unknown_target_is_an_error_with_close_matches() -> None:
 
 
 def test_a_target_of_a_remote_only_address_is_known() -> None:
-    p = filter_targets(target_plan(), [f"qr.shop-cams.{CAMS_PHONE}.OLD"])  # type: ignore[arg-type]
+    p = filter_targets(target_plan(), [f"qr.shop-cams.{CAMS_PHONE}.OLD"])
     assert p.changes == () and len(p.unmanaged) == 1
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from plan.builders import ACCOUNTS, CAMS_PHONE, make_plan, qr, rqr, settings
@@ -135,8 +137,10 @@ def test_unclaimed_codes_are_unmanaged_without_prune() -> None:
 
 @pytest.mark.parametrize("how", ["account", "override"])
 def test_prune_deletes_unclaimed_codes_with_a_hazard(how: str) -> None:
-    kwargs = {"accounts": settings(shop_cams=True)} if how == "account" else {"prune": True}
-    p = make_plan([], [rqr("X1", "Old")], **kwargs)  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = (
+        {"accounts": settings(shop_cams=True)} if how == "account" else {"prune": True}
+    )
+    p = make_plan([], [rqr("X1", "Old")], **kwargs)
     (c,) = p.changes
     assert c.action == "delete" and c.desired is None and c.remote_fingerprint
     assert [(f.path, f.before) for f in c.fields][:2] == [("phone", CAMS_PHONE), ("code", "X1")]

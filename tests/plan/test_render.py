@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from plan.builders import golden_plan, make_plan, qr, rqr, rtpl, tpl

@@ -7,12 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
-from plan.builders import body, make_plan, qr, rqr, rtpl, tpl
+from plan.builders import Held, Spec, body, make_plan, qr, rqr, rtpl, tpl
 from wasync import __version__
 from wasync.config import CamsAccount, Config, NxcloudAccount
-from wasync.model import Desired, Remote
-from wasync.plan import filter_targets, from_config, plan
+from wasync.plan import filter_targets, from_config
 from wasync.plan.saved import (
     PlanFileError,
     StalePlanError,
@@ -22,17 +22,22 @@ from wasync.plan.saved import (
     write_plan,
 )
 
+SHIPPED = tpl("order_shipped")
 
-def base() -> tuple[list[object], list[object]]:
-    t = tpl("order_shipped")
-    desired = [qr("menu", "New menu", code="M1"), t, qr("poster", "Hello")]
-    remote = [rqr("M1", "Old menu"), rtpl(t, components=(body("Old"),)), rqr("X9", "stray")]
+
+def base() -> tuple[list[Spec], list[Held]]:
+    desired: list[Spec] = [qr("menu", "New menu", code="M1"), SHIPPED, qr("poster", "Hello")]
+    remote: list[Held] = [
+        rqr("M1", "Old menu"),
+        rtpl(SHIPPED, components=(body("Old"),)),
+        rqr("X9", "stray"),
+    ]
     return desired, remote
 
 
 def test_round_trip_keeps_data_options_and_fingerprints(tmp_path: Path) -> None:
     desired, remote = base()
-    p = filter_targets(make_plan(desired, remote, prune=True), ["qr"])  # type: ignore[arg-type]
+    p = filter_targets(make_plan(desired, remote, prune=True), ["qr"])
     path = tmp_path / "plan.json"
     write_plan(p, path)
     saved = read_plan(path)
@@ -48,16 +53,16 @@ def test_round_trip_keeps_data_options_and_fingerprints(tmp_path: Path) -> None:
 
 def test_a_fresh_plan_with_the_same_state_is_not_stale(tmp_path: Path) -> None:
     desired, remote = base()
-    write_plan(make_plan(desired, remote), tmp_path / "p.json")  # type: ignore[arg-type]
-    ensure_fresh(read_plan(tmp_path / "p.json"), make_plan(desired, remote))  # type: ignore[arg-type]
+    write_plan(make_plan(desired, remote), tmp_path / "p.json")
+    ensure_fresh(read_plan(tmp_path / "p.json"), make_plan(desired, remote))
 
 
 def test_a_remote_change_names_the_resource(tmp_path: Path) -> None:
     desired, remote = base()
-    write_plan(make_plan(desired, remote), tmp_path / "p.json")  # type: ignore[arg-type]
+    write_plan(make_plan(desired, remote), tmp_path / "p.json")
     # Someone edited the template's remote text after the plan was made.
-    remote[1] = rtpl(desired[1], components=(body("Older"),))  # type: ignore[arg-type]
-    stale = check_stale(read_plan(tmp_path / "p.json"), make_plan(desired, remote))  # type: ignore[arg-type]
+    remote[1] = rtpl(SHIPPED, components=(body("Older"),))
+    stale = check_stale(read_plan(tmp_path / "p.json"), make_plan(desired, remote))
     assert [str(s) for s in stale] == [
         "template.shop-nx.8618500009999.order_shipped.en_US: changed remotely since the plan "
         "was made"
@@ -66,25 +71,25 @@ def test_a_remote_change_names_the_resource(tmp_path: Path) -> None:
 
 def test_a_status_change_makes_the_plan_stale(tmp_path: Path) -> None:
     desired, remote = base()
-    write_plan(make_plan(desired, remote), tmp_path / "p.json")  # type: ignore[arg-type]
-    remote[1] = rtpl(desired[1], components=(body("Old"),), status="PENDING")  # type: ignore[arg-type]
-    stale = check_stale(read_plan(tmp_path / "p.json"), make_plan(desired, remote))  # type: ignore[arg-type]
+    write_plan(make_plan(desired, remote), tmp_path / "p.json")
+    remote[1] = rtpl(SHIPPED, components=(body("Old"),), status="PENDING")
+    stale = check_stale(read_plan(tmp_path / "p.json"), make_plan(desired, remote))
     assert [s.address for s in stale] == ["template.shop-nx.8618500009999.order_shipped.en_US"]
 
 
 def test_changes_that_appear_or_disappear_are_named(tmp_path: Path) -> None:
     desired, remote = base()
-    write_plan(make_plan(desired, remote), tmp_path / "p.json")  # type: ignore[arg-type]
+    write_plan(make_plan(desired, remote), tmp_path / "p.json")
     # The poster code was created by someone else; a new code appeared that nothing names.
     remote += [rqr("P1", "Hello")]
     remote[0] = rqr("M1", "New menu")
-    fresh = make_plan(desired, remote, prune=False)  # type: ignore[arg-type]
+    fresh = make_plan(desired, remote, prune=False)
     stale = [str(s) for s in check_stale(read_plan(tmp_path / "p.json"), fresh)]
     assert stale == [
         "qr.shop-cams.8615800001111.menu: the planned update is no longer needed",
         "qr.shop-cams.8615800001111.poster: the planned create is no longer needed",
     ]
-    fresh = make_plan(desired, remote, prune=True)  # type: ignore[arg-type]
+    fresh = make_plan(desired, remote, prune=True)
     stale = [str(s) for s in check_stale(read_plan(tmp_path / "p.json"), fresh)]
     assert "qr.shop-cams.8615800001111.X9: now needs a delete the plan does not have" in stale
     assert "made with other --prune or --target options" in stale
@@ -92,9 +97,9 @@ def test_changes_that_appear_or_disappear_are_named(tmp_path: Path) -> None:
 
 def test_a_spec_change_makes_the_plan_stale_even_without_new_changes(tmp_path: Path) -> None:
     desired, remote = base()
-    write_plan(make_plan(desired, remote), tmp_path / "p.json")  # type: ignore[arg-type]
+    write_plan(make_plan(desired, remote), tmp_path / "p.json")
     desired[0] = qr("menu", "New menu", code="M1", protect=True)  # no diff, but the spec moved
-    fresh = make_plan(desired, remote)  # type: ignore[arg-type]
+    fresh = make_plan(desired, remote)
     with pytest.raises(StalePlanError) as err:
         ensure_fresh(read_plan(tmp_path / "p.json"), fresh)
     text = str(err.value)
@@ -105,7 +110,7 @@ def test_a_spec_change_makes_the_plan_stale_even_without_new_changes(tmp_path: P
 
 def test_a_different_wasync_version_is_stale(tmp_path: Path) -> None:
     desired, remote = base()
-    p = make_plan(desired, remote)  # type: ignore[arg-type]
+    p = make_plan(desired, remote)
     write_plan(p, tmp_path / "p.json")
     doc = json.loads((tmp_path / "p.json").read_text())
     doc["wasync_version"] = "0.0.1"
@@ -141,7 +146,7 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_an_edited_plan_is_refused(tmp_path: Path) -> None:
     desired, remote = base()
-    write_plan(make_plan(desired, remote), tmp_path / "p.json")  # type: ignore[arg-type]
+    write_plan(make_plan(desired, remote), tmp_path / "p.json")
     doc = json.loads((tmp_path / "p.json").read_text())
     doc["plan"]["changes"][0]["action"] = "delete"
     (tmp_path / "p.json").write_text(json.dumps(doc))
@@ -151,31 +156,22 @@ def test_an_edited_plan_is_refused(tmp_path: Path) -> None:
 
 def test_a_saved_plan_holds_no_secret(tmp_path: Path) -> None:
     secrets = ["AKID-very-secret-1", "sk-very-secret-2", "ak-very-secret-3", "nx-very-secret-4"]
-    config = Config(
-        root=tmp_path,
-        accounts={
-            "shop-cams": CamsAccount(
-                name="shop-cams",
-                provider="cams",
-                access_key_id=secrets[0],  # type: ignore[arg-type]
-                access_key_secret=secrets[1],  # type: ignore[arg-type]
-            ),
-            "shop-nx": NxcloudAccount(
-                name="shop-nx",
-                provider="nxcloud",
-                appkey="app",
-                access_key=secrets[2],  # type: ignore[arg-type]
-                secret_key=secrets[3],  # type: ignore[arg-type]
-            ),
-        },
+    cams = CamsAccount(
+        name="shop-cams",
+        provider="cams",
+        access_key_id=SecretStr(secrets[0]),
+        access_key_secret=SecretStr(secrets[1]),
     )
+    nx = NxcloudAccount(
+        name="shop-nx",
+        provider="nxcloud",
+        appkey="app",
+        access_key=SecretStr(secrets[2]),
+        secret_key=SecretStr(secrets[3]),
+    )
+    config = Config(root=tmp_path, accounts={"shop-cams": cams, "shop-nx": nx})
     desired, remote = base()
-    p = plan(
-        Desired(qr_codes=(desired[0], desired[2]), templates=(desired[1],)),  # type: ignore[arg-type]
-        Remote(qr_codes=(remote[0], remote[2]), templates=(remote[1],)),  # type: ignore[arg-type]
-        accounts=from_config(config),
-        prune=True,
-    )
+    p = make_plan(desired, remote, accounts=from_config(config), prune=True)
     write_plan(p, tmp_path / "p.json")
     text = (tmp_path / "p.json").read_text()
     assert p.changes and not any(s in text for s in secrets)
