@@ -295,3 +295,13 @@ def test_a_renamed_template_is_a_create_plus_a_pruned_delete() -> None:
         ("create", "template.shop-cams.order_sent.en_US"),
         ("delete", "template.shop-cams.order_shipped.en_US"),
     ]
+
+
+def test_a_retired_remote_category_is_not_offered_to_the_spec() -> None:
+    t = tpl("login", category="AUTHENTICATION")
+    c = one(t, rtpl(t, status="APPROVED", category="OTP"))
+    assert c.blocked is not None and c.blocked.code == "category-locked"
+    assert "OTP is a retired category; create the template under a new name as AUTHENTICATION" in (
+        c.blocked.reason
+    )
+    assert "Set category: OTP" not in c.blocked.reason

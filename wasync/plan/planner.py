@@ -1,15 +1,16 @@
 """The planner: ``plan(desired, remote) -> Plan``. Pure: no I/O, no clock, no randomness.
 
 Identity (DESIGN.md, "Resources and identity"):
-- QR codes, per account and phone: a pinned ``code`` claims that remote code. A pin that no
-  longer exists (a CAMS update issues a new code) falls back to the prefilled message, with
-  a warning to update the pin; unpinned entries then claim an unclaimed code with the same
-  prefilled message. Candidates are taken in code order, entries in address order, so equal
-  inputs in any order give the same plan.
+- QR codes, per account and phone: a pinned ``code`` claims that remote code. The other
+  entries claim unclaimed codes by content: first exact matches (prefilled message and
+  image), then the prefilled message alone. An entry whose pin no longer exists (a CAMS
+  update issues a new code) is matched this way too, with a warning to update the pin, and
+  before unpinned entries; protected entries go last. Codes are taken in code order and
+  entries in address order, so the same inputs in any order give the same plan, and a plan
+  applied leaves nothing to do on the next one.
 - Templates: (account, phone for phone-scoped providers, name, language).
 
-Remote resources nothing claims are unmanaged: listed, or deleted when the account prunes.
-"""
+Remote resources nothing claims are unmanaged: listed, or deleted when the account prunes."""
 
 from __future__ import annotations
 

@@ -7,10 +7,13 @@ Every code here is part of the plan format (docs/plan-format.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import get_args
 
-from wasync.model import RemoteQrCode, RemoteTemplate
+from wasync.model import Category, RemoteQrCode, RemoteTemplate
 from wasync.plan.model import Blocked, Hazard
 from wasync.providers.base import ProviderTraits
+
+CATEGORIES = frozenset(get_args(Category))
 
 # --- hazards -------------------------------------------------------------------------------
 
@@ -105,11 +108,18 @@ def category_locked(traits: ProviderTraits, current: RemoteTemplate, wanted: str
         rule = f"{provider} can change a template's category only while {' or '.join(allowed)}"
     else:
         rule = f"{provider} cannot change the category of a WhatsApp template"
+    if current.category in CATEGORIES:
+        advice = (
+            f"Set category: {current.category} in the spec to accept it, or create the "
+            f"template under a new name as {wanted}"
+        )
+    else:  # a pre-2023 category (OTP, TRANSACTIONAL...): specs cannot name it
+        advice = (
+            f"{current.category} is a retired category; create the template under a new "
+            f"name as {wanted}"
+        )
     return Blocked(
-        "category-locked",
-        f"{rule}; it is {current.status} as {current.category}. Set category: "
-        f"{current.category} in the spec to accept it, or create the template under a new "
-        f"name as {wanted}",
+        "category-locked", f"{rule}; it is {current.status} as {current.category}. {advice}"
     )
 
 
