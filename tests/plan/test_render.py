@@ -219,3 +219,14 @@ def test_the_schema_rejects_what_is_not_a_plan() -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown plan format 'yaml'"):
         render.write(make_plan().data(), "yaml", io.StringIO())
+
+
+def test_markdown_bounds_long_warning_and_unmanaged_lists() -> None:
+    # Every pin went stale, and thousands of codes nobody names: still one bounded comment.
+    desired = [qr(f"q{i:05}", f"message {i}", code=f"GONE{i:05}") for i in range(2000)]
+    remote = [rqr(f"NEW{i:05}", f"message {i}") for i in range(2000)]
+    remote += [rqr(f"X{i:05}", f"stray {i}") for i in range(2000)]
+    md = markdown.render(make_plan(desired, remote).data())
+    assert len(md) <= markdown.LIMIT
+    assert "2000 warnings are not listed here, for length." in md
+    assert "2000 unmanaged resources are not listed here, for length." in md

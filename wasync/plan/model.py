@@ -7,6 +7,7 @@ The data form is documented in docs/plan-format.md and plan.schema.json.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -219,19 +220,15 @@ class Plan:
         return sum(1 for c in self.changes if not c.actionable)
 
     def summaries(self) -> list[AccountSummary]:
-        per: dict[str, dict[str, int]] = {
-            a: dict.fromkeys((*ACTIONS, "blocked", "unmanaged"), 0) for a in self.accounts
-        }
+        """One row per account: every configured one, and any a change or listing names."""
+        rows: dict[str, Counter[str]] = {a: Counter() for a in self.accounts}
         for c in self.changes:
-            row = per.setdefault(c.account, dict.fromkeys((*ACTIONS, "blocked", "unmanaged"), 0))
-            row["blocked" if not c.actionable else c.action] += 1
+            rows.setdefault(c.account, Counter())[c.action if c.actionable else "blocked"] += 1
         for u in self.unmanaged:
-            per.setdefault(u.account, dict.fromkeys((*ACTIONS, "blocked", "unmanaged"), 0))
-            per[u.account]["unmanaged"] += 1
+            rows.setdefault(u.account, Counter())["unmanaged"] += 1
         out = []
-        for account in sorted(per):
+        for account, row in sorted(rows.items()):
             facts = self.accounts.get(account, AccountFacts(provider="", managed=0))
-            row = per[account]
             out.append(
                 AccountSummary(
                     account=account,

@@ -24,6 +24,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!])")
 
 
 def render(data: Data, *, limit: int = LIMIT) -> str:
+    """The comment for ``data``, at most ``limit`` characters."""
     out = _Budget(limit - RESERVE)
     title = [MARKER, "## wasync plan", "", f"**{_esc(common.summary_line(data))}**", ""]
     out.force("\n".join(title) + "\n")
@@ -44,7 +45,8 @@ def render(data: Data, *, limit: int = LIMIT) -> str:
 
     if data["warnings"]:
         lines = [f"- {_code(w['address'])}: {_esc(w['message'])}" for w in data["warnings"]]
-        out.add("### Warnings\n\n" + "\n".join(lines) + "\n\n")
+        if not out.add("### Warnings\n\n" + "\n".join(lines) + "\n\n"):
+            out.force(f"{len(lines)} warnings are not listed here, for length.\n\n")
 
     left_out = 0
     for account in data["accounts"]:
@@ -70,7 +72,7 @@ def render(data: Data, *, limit: int = LIMIT) -> str:
         total = len(data["changes"])
         out.force(
             f"\n_{left_out} of {total} changes are not shown, to keep this comment under "
-            f"{LIMIT:,} characters. Run `wasync plan` locally to see the whole plan._\n"
+            f"{limit:,} characters. Run `wasync plan` locally to see the whole plan._\n"
         )
     return out.text()
 
