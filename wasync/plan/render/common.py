@@ -83,7 +83,7 @@ def account_line(account: Data) -> str:
 
 
 def threshold_line(violation: Data) -> str:
-    return f"{violation['message']}; apply stops here unless --force"
+    return f"{violation['message']}; apply will stop unless --force"
 
 
 UNMANAGED_NOTE = (
