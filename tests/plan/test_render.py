@@ -26,7 +26,7 @@ from wasync.plan.render import json as json_render
 from wasync.plan.render import markdown, text
 
 GOLDEN = Path(__file__).parent / "golden"
-SCHEMA = Path(__file__).parents[2] / "wasync" / "plan" / "plan.schema.json"
+SCHEMA = json_render.SCHEMA
 ANSI = re.compile(r"\x1b\[")
 
 

@@ -1,14 +1,22 @@
 """Planning: compare the specs with the remote state and decide every change, purely.
 
-The ``plan`` command wires it like this::
+``wasync plan`` wires it like this::
 
-    settings = from_config(config)
-    result = filter_targets(plan(desired, remote, accounts=settings, prune=prune), targets)
-    render.write(result.data(), fmt, sys.stdout)
-    if out: write_plan(result, out)
+    result = plan(desired, remote, accounts=from_config(config), prune=prune)
+    result = filter_targets(result, targets)
+    render.write(result.data(), fmt, sys.stdout)       # wasync.plan.render
+    if out:
+        write_plan(result, out)                          # wasync.plan.saved
+    return 2 if detailed_exitcode and result.has_changes else 0
 
-and ``apply`` calls ``result.check_thresholds(force=force)`` before running anything.
-"""
+and ``wasync apply --plan PLAN.json`` like this::
+
+    saved = read_plan(plan_file)
+    result = plan(desired, remote, accounts=from_config(config), prune=saved.prune)
+    result = filter_targets(result, saved.targets)
+    ensure_fresh(saved, result)                          # StalePlanError names what moved
+    result.check_thresholds(force=force)                 # ThresholdError carries the numbers
+    ... run result.actionable ..."""
 
 from wasync.plan.model import Blocked, Change, FieldDiff, Hazard, Plan, PlanWarning, Unmanaged
 from wasync.plan.planner import plan

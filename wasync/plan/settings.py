@@ -5,7 +5,6 @@ The caller builds these from wasync.yaml (``from_config``); the planner itself r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from wasync.config import Account, Config, Thresholds
@@ -32,6 +31,3 @@ class AccountSettings:
 def from_config(config: Config) -> dict[str, AccountSettings]:
     """Settings of every account in wasync.yaml, by account name."""
     return {name: AccountSettings.from_account(acc) for name, acc in config.accounts.items()}
-
-
-AccountSettingsMap = Mapping[str, AccountSettings]
