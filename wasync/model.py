@@ -258,7 +258,12 @@ def canonical_components(components: Iterable[BaseModel | Mapping[str, Any]]) ->
     return out
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _prune(value: Any) -> Any:
+    if type(value) in _SCALARS:  # most values: skip the slow abstract-type checks below
+        return value
     if isinstance(value, Mapping):
         pruned = {k: _prune(v) for k, v in value.items()}
         return {k: v for k, v in pruned.items() if not _is_empty(v)}

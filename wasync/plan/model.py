@@ -1,0 +1,291 @@
+"""Plan and Change: small frozen values with one order and one data form.
+
+``Plan.data()`` is the only view renderers, saved plans and the checksum read, so text,
+Markdown and JSON can never disagree. Changes are sorted once, in the plan's constructor.
+The data form is documented in docs/plan-format.md and plan.schema.json.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from wasync.config import Thresholds
+from wasync.model import JsonDict, Kind, QrCode, RemoteQrCode, RemoteTemplate, Template
+from wasync.plan.digest import sha256_of
+from wasync.plan.thresholds import ThresholdError, ThresholdViolation, check_share
+
+FORMAT_VERSION = 1
+
+Action = Literal["create", "update", "delete"]
+ACTIONS: tuple[Action, ...] = ("create", "update", "delete")
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """One leaf value: ``before`` is None for a create, ``after`` None for a delete."""
+
+    path: str  # readable: components[1].buttons[0].text
+    before: Any
+    after: Any
+
+    def data(self) -> JsonDict:
+        return {"path": self.path, "before": self.before, "after": self.after}
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """Something in the world this change breaks or puts at risk; needs consent."""
+
+    code: str
+    reason: str
+
+    def data(self) -> JsonDict:
+        return {"code": self.code, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """Why a change will not be attempted, and what to do about it."""
+
+    code: str
+    reason: str
+
+    def data(self) -> JsonDict:
+        return {"code": self.code, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Action
+    kind: Kind
+    address: str
+    account: str
+    desired: QrCode | Template | None
+    remote: RemoteQrCode | RemoteTemplate | None
+    fields: tuple[FieldDiff, ...]
+    hazards: tuple[Hazard, ...] = ()
+    blocked: Blocked | None = None
+    remote_fingerprint: str | None = None  # None for creates
+    # Addresses this change takes with it (NXCloud deletes every language of a name).
+    collateral: tuple[str, ...] = ()
+
+    @property
+    def actionable(self) -> bool:
+        return self.blocked is None
+
+    @property
+    def remote_id(self) -> str | None:
+        if isinstance(self.remote, RemoteQrCode):
+            return self.remote.code
+        return self.remote.id if self.remote is not None else None
+
+    def sort_key(self) -> tuple[str, str, str, int]:
+        return (self.account, self.kind, self.address, ACTIONS.index(self.action))
+
+    def data(self) -> JsonDict:
+        return {
+            "address": self.address,
+            "action": self.action,
+            "kind": self.kind,
+            "account": self.account,
+            "remote_id": self.remote_id,
+            "remote_status": self.remote.status
+            if isinstance(self.remote, RemoteTemplate)
+            else None,
+            "fields": [f.data() for f in self.fields],
+            "hazards": [h.data() for h in self.hazards],
+            "blocked": self.blocked.data() if self.blocked else None,
+            "collateral": list(self.collateral),
+            "remote_fingerprint": self.remote_fingerprint,
+        }
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """A remote resource no spec names; listed, not touched."""
+
+    kind: Kind
+    account: str
+    address: str
+    remote_id: str
+    status: str | None = None  # templates only
+
+    def data(self) -> JsonDict:
+        return {
+            "address": self.address,
+            "kind": self.kind,
+            "account": self.account,
+            "remote_id": self.remote_id,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class PlanWarning:
+    """Something the user should fix or know, that changes nothing by itself."""
+
+    address: str
+    message: str
+
+    def data(self) -> JsonDict:
+        return {"address": self.address, "message": self.message}
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """What the planner knew of an account: its provider, how many resources wasync manages
+    there (spec entries plus pruned deletions), and its thresholds."""
+
+    provider: str
+    managed: int
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    account: str
+    provider: str
+    managed: int
+    create: int
+    update: int
+    delete: int
+    blocked: int
+    unmanaged: int
+    thresholds: Thresholds
+
+    def data(self) -> JsonDict:
+        return {
+            "account": self.account,
+            "provider": self.provider,
+            "managed": self.managed,
+            "create": self.create,
+            "update": self.update,
+            "delete": self.delete,
+            "blocked": self.blocked,
+            "unmanaged": self.unmanaged,
+            "thresholds": {
+                "max_change_share": self.thresholds.max_change_share,
+                "min_resources": self.thresholds.min_resources,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What apply would do. Built by ``wasync.plan.planner.plan``; immutable."""
+
+    changes: tuple[Change, ...] = ()
+    unmanaged: tuple[Unmanaged, ...] = ()
+    warnings: tuple[PlanWarning, ...] = ()
+    accounts: Mapping[str, AccountFacts] = field(default_factory=dict)
+    specs_digest: str = ""
+    prune: bool = False  # the --prune override the plan was made with
+    targets: tuple[str, ...] = ()  # the --target filter applied, if any
+    # Every desired and remote address, for --target checks; not part of data().
+    known_addresses: frozenset[str] = field(default_factory=frozenset, repr=False)
+
+    def __post_init__(self) -> None:
+        # The one place order is decided: account, kind, address (then action).
+        set_ = object.__setattr__
+        set_(self, "changes", tuple(sorted(self.changes, key=Change.sort_key)))
+        set_(self, "unmanaged", tuple(sorted(self.unmanaged, key=_unmanaged_key)))
+        set_(self, "warnings", tuple(sorted(self.warnings, key=lambda w: (w.address, w.message))))
+        set_(self, "accounts", dict(sorted(self.accounts.items())))
+        set_(self, "targets", tuple(sorted(set(self.targets))))
+
+    # --- counts ----------------------------------------------------------------------------
+
+    @property
+    def actionable(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.actionable)
+
+    @property
+    def has_changes(self) -> bool:
+        """True when apply would change something (blocked changes are not attempted)."""
+        return any(c.actionable for c in self.changes)
+
+    def counts(self) -> dict[Action, int]:
+        """Actionable changes by action."""
+        out: dict[Action, int] = dict.fromkeys(ACTIONS, 0)
+        for c in self.changes:
+            if c.actionable:
+                out[c.action] += 1
+        return out
+
+    @property
+    def blocked_count(self) -> int:
+        return sum(1 for c in self.changes if not c.actionable)
+
+    def summaries(self) -> list[AccountSummary]:
+        """One row per account: every configured one, and any a change or listing names."""
+        rows: dict[str, Counter[str]] = {a: Counter() for a in self.accounts}
+        for c in self.changes:
+            rows.setdefault(c.account, Counter())[c.action if c.actionable else "blocked"] += 1
+        for u in self.unmanaged:
+            rows.setdefault(u.account, Counter())["unmanaged"] += 1
+        out = []
+        for account, row in sorted(rows.items()):
+            facts = self.accounts.get(account, AccountFacts(provider="", managed=0))
+            out.append(
+                AccountSummary(
+                    account=account,
+                    provider=facts.provider,
+                    managed=facts.managed,
+                    thresholds=facts.thresholds,
+                    create=row["create"],
+                    update=row["update"],
+                    delete=row["delete"],
+                    blocked=row["blocked"],
+                    unmanaged=row["unmanaged"],
+                )
+            )
+        return out
+
+    # --- safety ----------------------------------------------------------------------------
+
+    def threshold_violations(self) -> list[ThresholdViolation]:
+        """Accounts where updates plus deletes exceed their share of managed resources."""
+        out = []
+        for s in self.summaries():
+            v = check_share(s.account, s.update + s.delete, s.managed, s.thresholds)
+            if v is not None:
+                out.append(v)
+        return out
+
+    def check_thresholds(self, *, force: bool = False) -> None:
+        """Raise ``ThresholdError`` naming every account over its threshold, unless forced."""
+        violations = self.threshold_violations()
+        if violations and not force:
+            raise ThresholdError(violations)
+
+    # --- the one data form -----------------------------------------------------------------
+
+    def data(self) -> JsonDict:
+        counts = self.counts()
+        return {
+            "format_version": FORMAT_VERSION,
+            "options": {"prune": self.prune, "targets": list(self.targets)},
+            "specs_digest": self.specs_digest,
+            "summary": {
+                **counts,
+                "blocked": self.blocked_count,
+                "unmanaged": len(self.unmanaged),
+                "warnings": len(self.warnings),
+                "has_changes": self.has_changes,
+            },
+            "accounts": [s.data() for s in self.summaries()],
+            "threshold_violations": [v.data() for v in self.threshold_violations()],
+            "changes": [c.data() for c in self.changes],
+            "unmanaged": [u.data() for u in self.unmanaged],
+            "warnings": [w.data() for w in self.warnings],
+        }
+
+    def checksum(self) -> str:
+        return sha256_of(self.data())
+
+
+def _unmanaged_key(u: Unmanaged) -> tuple[str, str, str]:
+    return (u.account, u.kind, u.address)

@@ -1,0 +1,96 @@
+"""Wording shared by the renderers, so text and Markdown say the same thing the same way.
+
+Every function here reads the plan's data view (``Plan.data()``), never a ``Plan``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+Data = Mapping[str, Any]
+
+SYMBOL = {"create": "+", "update": "~", "delete": "-"}
+PAST = {"create": "created", "update": "updated in place", "delete": "deleted"}
+INFINITIVE = {"create": "created", "update": "updated", "delete": "deleted"}
+HAZARD = "!"
+BLOCKED = "x"
+UNMANAGED = "?"
+PATH_WIDTH = 40  # paths longer than this are not padded to a common column
+
+
+def value(v: Any) -> str:
+    """A field value as JSON (quoted strings, escaped newlines), or (absent)."""
+    return "(absent)" if v is None else json.dumps(v, ensure_ascii=False)
+
+
+def header(change: Data) -> str:
+    """``qr.shop.861.poster will be created`` / ``... will not be updated: blocked``."""
+    action = change["action"]
+    if change["blocked"]:
+        return f"{change['address']} will not be {INFINITIVE[action]}: blocked"
+    text = f"{change['address']} will be {PAST[action]}"
+    status = change.get("remote_status")
+    return f"{text} (status {status})" if status else text
+
+
+def field_rows(change: Data) -> list[tuple[str, str, Any, Any]]:
+    """(symbol, path, before, after) per field, the paths padded to a common column;
+    the symbol is + for a value that appears, - for one that goes, ~ for one that changes."""
+    fields: Sequence[Data] = change["fields"]
+    width = min(PATH_WIDTH, max((len(f["path"]) for f in fields), default=0))
+    out = []
+    for f in fields:
+        before, after = f["before"], f["after"]
+        symbol = "+" if before is None else "-" if after is None else "~"
+        out.append((symbol, f["path"].ljust(width), before, after))
+    return out
+
+
+def field_lines(change: Data) -> list[tuple[str, str]]:
+    """(symbol, text): ``+ path = after``, ``- path = before``, ``~ path = before -> after``."""
+    out = []
+    for symbol, path, before, after in field_rows(change):
+        if symbol == "+":
+            out.append((symbol, f"{path} = {value(after)}"))
+        elif symbol == "-":
+            out.append((symbol, f"{path} = {value(before)}"))
+        else:
+            out.append((symbol, f"{path} = {value(before)} -> {value(after)}"))
+    return out
+
+
+def summary_line(data: Data) -> str:
+    s = data["summary"]
+    tail = f"{s['unmanaged']} unmanaged, not touched." if s["unmanaged"] else ""
+    if not data["changes"]:
+        return "No changes. The remote matches the specs." + (f" {tail}" if tail else "")
+    parts = [f"{s['create']} to create, {s['update']} to update, {s['delete']} to delete"]
+    if s["blocked"]:
+        parts.append(f"{s['blocked']} blocked")
+    text = "Plan: " + "; ".join(parts)
+    return f"{text}; {tail}" if tail else f"{text}."
+
+
+def account_line(account: Data) -> str:
+    """``shop-cams: 1 to create, 2 to update; 1 blocked`` (only the non-zero counts)."""
+    parts = [f"{account[a]} to {a}" for a in ("create", "update", "delete") if account[a]]
+    text = ", ".join(parts) or "nothing to apply"
+    if account["blocked"]:
+        text += f"; {account['blocked']} blocked"
+    return f"{account['account']}: {text}"
+
+
+def threshold_line(violation: Data) -> str:
+    return f"{violation['message']}; apply will stop unless --force"
+
+
+UNMANAGED_NOTE = (
+    "not in the specs; not touched (prune: true on the account, or --prune, deletes them)"
+)
+
+
+def unmanaged_label(item: Data) -> str:
+    status = item.get("status")
+    return f"{item['address']} ({status})" if status else item["address"]

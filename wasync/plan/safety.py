@@ -1,0 +1,148 @@
+"""The safety rules: which changes break something (hazards) and which are not attempted
+(blocked), with reasons written for a person who has to decide what to do next.
+
+Every code here is part of the plan format (docs/plan-format.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import get_args
+
+from wasync.model import Category, RemoteQrCode, RemoteTemplate
+from wasync.plan.model import Blocked, Hazard
+from wasync.providers.base import ProviderTraits
+
+CATEGORIES = frozenset(get_args(Category))
+
+# --- hazards -------------------------------------------------------------------------------
+
+
+def qr_code_replaced(current: RemoteQrCode) -> Hazard:
+    return Hazard(
+        "qr-code-replaced",
+        f"the printed code stops working; a new code is issued (replaces {current.code})",
+    )
+
+
+def qr_pin_gone(pinned: str) -> Hazard:
+    return Hazard(
+        "qr-pin-not-found",
+        f"pinned code {pinned} not found: a new code will be created; anything printed with "
+        f"{pinned} already stopped working",
+    )
+
+
+def qr_delete(current: RemoteQrCode) -> Hazard:
+    return Hazard(
+        "delete",
+        f"deletes code {current.code}: anything printed with it stops working",
+    )
+
+
+def template_delete(current: RemoteTemplate) -> Hazard:
+    reason = "deletes the template: messages can no longer be sent with it"
+    if current.status == "APPROVED":
+        reason += "; WhatsApp blocks reusing an approved name for 30 days"
+    return Hazard("delete", reason)
+
+
+def collateral_delete(current: RemoteTemplate, others: Sequence[str], provider: str) -> Hazard:
+    return Hazard(
+        "deletes-all-languages",
+        f"{_title(provider)} deletes every language of {current.name} at once: this also "
+        f"deletes {_join(others)}",
+    )
+
+
+def rereview(status: str) -> Hazard:
+    if status == "APPROVED":
+        return Hazard(
+            "rereview",
+            "the approved template goes back to review; WhatsApp allows 1 edit per 24 h and "
+            "10 per 30 days on an approved template",
+        )
+    return Hazard("rereview", f"the template ({status}) goes back to review")
+
+
+def category_change(before: str, after: str) -> Hazard:
+    return Hazard(
+        "category-change",
+        f"the category changes from {before} to {after}: pricing and review follow the new "
+        "category",
+    )
+
+
+# --- blocked -------------------------------------------------------------------------------
+
+_STATUS_ADVICE = {
+    "PENDING": "under review; edit after review completes",
+    "IN_APPEAL": "under appeal; edit after the appeal is decided",
+    "PENDING_DELETION": "being deleted; create it under a new name instead",
+    "DELETED": "deleted; create it under a new name instead",
+    "DISABLED": "disabled by WhatsApp and cannot be edited; create it under a new name",
+    "LIMIT_EXCEEDED": "over WhatsApp's template limit; edit after it is resolved",
+}
+
+
+def not_editable(traits: ProviderTraits, current: RemoteTemplate) -> Blocked:
+    status = current.status
+    provider = _title(traits.name)
+    if status == "APPROVED":
+        reason = (
+            f"{provider} cannot modify an approved template; create it under a new name and "
+            "retire this one"
+        )
+    elif status in _STATUS_ADVICE:
+        reason = _STATUS_ADVICE[status]
+    else:
+        allowed = ", ".join(sorted(traits.template_editable_statuses)) or "no status"
+        reason = f"{provider} edits templates only in status {allowed}; this one is {status}"
+    return Blocked("not-editable", f"{status}: {reason}")
+
+
+def category_locked(traits: ProviderTraits, current: RemoteTemplate, wanted: str) -> Blocked:
+    provider = _title(traits.name)
+    allowed = sorted(traits.template_category_editable_statuses)
+    if allowed:
+        rule = f"{provider} can change a template's category only while {' or '.join(allowed)}"
+    else:
+        rule = f"{provider} cannot change the category of a WhatsApp template"
+    if current.category in CATEGORIES:
+        advice = (
+            f"Set category: {current.category} in the spec to accept it, or create the "
+            f"template under a new name as {wanted}"
+        )
+    else:  # a pre-2023 category (OTP, TRANSACTIONAL...): specs cannot name it
+        advice = (
+            f"{current.category} is a retired category; create the template under a new "
+            f"name as {wanted}"
+        )
+    return Blocked(
+        "category-locked", f"{rule}; it is {current.status} as {current.category}. {advice}"
+    )
+
+
+def protected() -> Blocked:
+    return Blocked(
+        "protected",
+        "protected (protect: true), and this change breaks something (see its hazards); "
+        "remove protect: true from the spec to allow it",
+    )
+
+
+def takes_kept_language(current: RemoteTemplate, kept: Sequence[str], provider: str) -> Blocked:
+    return Blocked(
+        "deletes-kept-language",
+        f"{_title(provider)} deletes every language of {current.name} at once, which would "
+        f"also delete {_join(kept)} that the specs keep; add this language to the specs to "
+        f"keep it, or remove {current.name} in every language",
+    )
+
+
+def _title(provider: str) -> str:
+    return {"cams": "CAMS", "nxcloud": "NXCloud"}.get(provider, provider)
+
+
+def _join(items: Sequence[str]) -> str:
+    return ", ".join(items)

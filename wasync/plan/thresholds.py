@@ -1,0 +1,63 @@
+"""octoDNS-style brakes: stop an apply that would update or delete too much of an account.
+
+The share is (updates + deletes) / managed, where *managed* counts the account's spec
+entries plus the remote resources a prune would delete: an empty spec file with
+``prune: true`` is then 100% and stops, instead of slipping under ``min_resources``.
+Blocked changes are not attempted and do not count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from wasync.config import Thresholds
+from wasync.errors import WasyncError
+from wasync.model import JsonDict
+
+
+@dataclass(frozen=True)
+class ThresholdViolation:
+    account: str
+    changing: int  # updates + deletes
+    managed: int
+    max_change_share: float
+
+    @property
+    def share(self) -> float:
+        return self.changing / self.managed if self.managed else 1.0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.account}: {self.changing} of {self.managed} managed resources would be "
+            f"updated or deleted ({self.share:.1%} > {self.max_change_share:.1%})"
+        )
+
+    def data(self) -> JsonDict:
+        return {
+            "account": self.account,
+            "changing": self.changing,
+            "managed": self.managed,
+            "share": round(self.share, 6),
+            "max_change_share": self.max_change_share,
+            "message": str(self),
+        }
+
+
+class ThresholdError(WasyncError):
+    """An apply would change more of an account than its thresholds allow."""
+
+    def __init__(self, violations: Sequence[ThresholdViolation]) -> None:
+        self.violations = tuple(violations)
+        lines = [f"{v}; review the plan and use --force" for v in self.violations]
+        super().__init__("\n".join(lines))
+
+
+def check_share(
+    account: str, changing: int, managed: int, thresholds: Thresholds
+) -> ThresholdViolation | None:
+    if managed < thresholds.min_resources or changing == 0:
+        return None
+    if changing / managed <= thresholds.max_change_share:
+        return None
+    return ThresholdViolation(account, changing, managed, thresholds.max_change_share)
