@@ -126,18 +126,26 @@ class ConfigLoad:
     path: Path
 
 
-def load_config(directory: Path, limits: Limits = DEFAULT_LIMITS) -> Config:
+def load_config(
+    directory: Path, limits: Limits = DEFAULT_LIMITS, *, resolve_env: bool = True
+) -> Config:
     """Read ``directory/wasync.yaml``. Raises ``ConfigError`` when there is none, and
     ``SpecError`` listing every problem when it is not valid."""
-    loaded = read_config(directory, limits)
+    loaded = read_config(directory, limits, resolve_env=resolve_env)
     if loaded.problems:
         raise SpecError(loaded.problems)
     return loaded.config
 
 
-def read_config(directory: Path, limits: Limits = DEFAULT_LIMITS) -> ConfigLoad:
+def read_config(
+    directory: Path, limits: Limits = DEFAULT_LIMITS, *, resolve_env: bool = True
+) -> ConfigLoad:
     """Read ``directory/wasync.yaml``, collecting its problems instead of raising them
-    (``ConfigError`` still when there is no file to read)."""
+    (``ConfigError`` still when there is no file to read).
+
+    Without ``resolve_env`` (offline validation, e.g. a pre-commit hook or a CI job with no
+    secrets), an unset ``${VAR}`` is not an error: the reference must still be well formed,
+    and the account keeps the reference text as a stand-in for its value."""
     path = directory / CONFIG_FILE
     if not directory.is_dir():
         raise ConfigError(
@@ -152,12 +160,13 @@ def read_config(directory: Path, limits: Limits = DEFAULT_LIMITS) -> ConfigLoad:
         doc = read_yaml(path, file, limits)
     except YamlProblems as exc:
         return ConfigLoad(Config(root=directory, accounts={}), exc.problems, frozenset(), path)
-    return _Reader(doc.positions).read(doc.data, directory, path)
+    return _Reader(doc.positions, resolve_env).read(doc.data, directory, path)
 
 
 class _Reader:
-    def __init__(self, positions: Positions) -> None:
+    def __init__(self, positions: Positions, resolve_env: bool = True) -> None:
         self.positions = positions
+        self.resolve_env = resolve_env
         self.problems: list[Problem] = []
 
     def error(
@@ -260,7 +269,7 @@ class _Reader:
             if isinstance(value, str):
                 if "$" not in value:
                     return value
-                out, missing = _expand(value)
+                out, missing = _expand(value, self.resolve_env)
                 for message in missing:
                     self.error(path, message)
                     ok = False
@@ -302,8 +311,9 @@ class _Reader:
         return len(self.problems) == before
 
 
-def _expand(text: str) -> tuple[str, list[str]]:
-    """``text`` with ``${VAR}`` read from the environment, and what went wrong."""
+def _expand(text: str, resolve_env: bool = True) -> tuple[str, list[str]]:
+    """``text`` with ``${VAR}`` read from the environment, and what went wrong (an unset
+    variable is fine when not ``resolve_env``: the reference stays as it is)."""
     problems: list[str] = []
 
     def replace(m: re.Match[str]) -> str:
@@ -320,6 +330,8 @@ def _expand(text: str) -> tuple[str, list[str]]:
             )
             return matched
         value = os.environ.get(name)
+        if value is None and not resolve_env:
+            return matched
         if value is None:
             problems.append(f"environment variable {name} is not set")
             return matched

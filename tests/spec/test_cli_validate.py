@@ -62,3 +62,28 @@ def test_no_wasync_yaml_is_one_clear_error_without_a_traceback(tmp_path: Path) -
     assert proc.stdout == ""
     assert proc.stderr.startswith(f"Error: no wasync.yaml in {tmp_path}; create ")
     assert "Traceback" not in proc.stderr
+
+
+REAL_ACCOUNT = """\
+accounts:
+  live:
+    provider: cams
+    endpoint: https://cams.ap-southeast-1.aliyuncs.com
+    access_key_id: ${TEST_VALIDATE_AK_ID}
+    access_key_secret: ${TEST_VALIDATE_AK_SECRET}
+"""
+
+
+def test_validate_runs_offline_without_the_credential_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TEST_VALIDATE_AK_ID", raising=False)
+    monkeypatch.delenv("TEST_VALIDATE_AK_SECRET", raising=False)
+    folder(tmp_path, {}, config=REAL_ACCOUNT)
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    # ...but a malformed reference is still caught.
+    folder(tmp_path, {}, config=REAL_ACCOUNT.replace("${TEST_VALIDATE_AK_ID}", "${BAD NAME}"))
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "is not an environment variable name" in result.stderr

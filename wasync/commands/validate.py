@@ -15,7 +15,9 @@ def run(directory: Path) -> int:
     from wasync.spec import load_desired
 
     try:
-        _, loaded = load_desired(directory)
+        # Offline: credentials are checked for form, not read, so the check runs anywhere
+        # (a pre-commit hook, a pull request from a fork) without secrets.
+        _, loaded = load_desired(directory, resolve_env=False)
     except SpecError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)

@@ -20,7 +20,11 @@ __all__ = ["load_desired"]
 
 
 def load_desired(
-    directory: Path, limits: Limits | None = None, *, freeze: bool = True
+    directory: Path,
+    limits: Limits | None = None,
+    *,
+    freeze: bool = True,
+    resolve_env: bool = True,
 ) -> tuple[Config, LoadedSpecs]:
     """The config and checked specs of ``directory``; raises ``ConfigError`` (no
     wasync.yaml) or ``SpecError`` (every problem found). See ``wasync.spec.load`` for
@@ -30,4 +34,4 @@ def load_desired(
     from wasync.spec.load import load_desired as load
     from wasync.spec.yaml import DEFAULT_LIMITS
 
-    return load(directory, limits or DEFAULT_LIMITS, freeze=freeze)
+    return load(directory, limits or DEFAULT_LIMITS, freeze=freeze, resolve_env=resolve_env)

@@ -307,7 +307,11 @@ def _load_specs(
 
 
 def load_desired(
-    directory: Path, limits: Limits = DEFAULT_LIMITS, *, freeze: bool = True
+    directory: Path,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    freeze: bool = True,
+    resolve_env: bool = True,
 ) -> tuple[Config, LoadedSpecs]:
     """wasync.yaml and every spec of ``directory``, checked: what ``validate``, ``plan`` and
     ``apply`` start from. Raises ``ConfigError`` when there is no wasync.yaml, and
@@ -317,9 +321,11 @@ def load_desired(
     collector's sight (``gc.freeze()``): they live until the command ends, and a large spec
     folder is millions of objects that the collector would otherwise rescan several times
     (about 3 s of CPU for 20,000 templates), including once more at interpreter exit.
+
+    Without ``resolve_env``, credentials written as ``${VAR}`` need not be set (validation).
     """
     with gc_paused():
-        config = read_config(directory, limits)
+        config = read_config(directory, limits, resolve_env=resolve_env)
         loaded, problems = _load_specs(directory, config.config, config.declared, limits)
         everything = [*config.problems, *problems]
         if everything:
