@@ -110,11 +110,17 @@ def test_write_only_keys_are_not_shown_in_an_update_but_other_changes_are() -> N
 
 
 def test_ttl_is_compared_only_when_the_spec_sets_it() -> None:
-    t = tpl("code")
+    t = tpl("code", account="shop-cams")
     assert make_plan([t], [rtpl(t, message_send_ttl_seconds=900)]).changes == ()
-    t = tpl("code", ttl=600)
+    t = tpl("code", account="shop-cams", ttl=600)
     c = one(t, rtpl(t, status="REJECTED", message_send_ttl_seconds=900))
     assert fields(c) == [("message_send_ttl_seconds", 900, 600)]
+
+
+def test_ttl_is_not_compared_where_the_provider_does_not_read_it_back() -> None:
+    # NXCloud's getTemplate has no TTL field: comparing it would show drift forever.
+    t = tpl("code", ttl=600)
+    assert make_plan([t], [rtpl(t, message_send_ttl_seconds=None)]).changes == ()
 
 
 def test_a_template_listed_without_components_is_not_compared_and_says_so() -> None:

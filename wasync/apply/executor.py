@@ -213,7 +213,9 @@ class Executor:
         return await self._template_in_place(conn, change)
 
     async def _qr_in_place(self, conn: Connection, change: Change) -> str | None:
-        phone = (change.desired or change.remote).phone  # type: ignore[union-attr]
+        subject = change.desired or change.remote
+        assert isinstance(subject, QrCode | RemoteQrCode)
+        phone = subject.phone
         key = (change.account, phone)
         listed = await conn.provider.list_qr_codes(phone)
         own = change.remote.code if isinstance(change.remote, RemoteQrCode) else None
@@ -265,4 +267,3 @@ class Executor:
         settings = {change.account: self.settings[change.account]}
         again = plan(desired, remote, accounts=settings)
         return not any(c.address == change.address for c in again.changes)
-

@@ -1,11 +1,42 @@
-"""`wasync plan`."""
+"""`wasync plan`: show what apply would change, without changing anything."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
 
-from wasync.errors import WasyncError
+import click
+
+from wasync import manager
+from wasync.plan.render import write
+from wasync.plan.saved import write_plan
+from wasync.session import Session
 
 
-def run(*args: Any, **kwargs: Any) -> int:
-    raise WasyncError("`wasync plan` is not yet available in this version")
+def run(
+    directory: Path,
+    *,
+    fmt: str = "text",
+    out: Path | None = None,
+    detailed_exitcode: bool = False,
+    targets: Sequence[str] = (),
+    prune: bool = False,
+) -> int:
+    """Exit 0 (no changes, or changes without ``detailed_exitcode``), 2 (changes with it)."""
+    config, specs = manager.load(directory)
+
+    async def go() -> manager.Planned:
+        async with Session(config) as session:
+            return await manager.make_plan(session, config, specs, prune=prune, targets=targets)
+
+    planned = asyncio.run(go())
+    write(planned.plan.data(), fmt, sys.stdout)
+    if out is not None:
+        write_plan(planned.plan, out)
+        click.echo(
+            f"Saved the plan to {out}; apply it with: wasync apply {directory} --plan {out}",
+            err=True,
+        )
+    return 2 if detailed_exitcode and planned.plan.has_changes else 0

@@ -326,7 +326,7 @@ class _Planner:
                 if have != want:
                     fields += diff(have, want, "components")
         ttl = d.message_send_ttl_seconds
-        if ttl is not None and ttl != r.message_send_ttl_seconds:
+        if ttl is not None and traits.template_ttl_read_back and ttl != r.message_send_ttl_seconds:
             fields.append(FieldDiff("message_send_ttl_seconds", r.message_send_ttl_seconds, ttl))
         if not fields:
             return

@@ -35,6 +35,8 @@ class ProviderTraits:
     template_delete_takes_all_languages: bool = False
     # component keys the provider accepts but does not read back; left out of comparisons
     write_only_component_keys: frozenset[str] = field(default_factory=frozenset)
+    # whether the template listing returns message_send_ttl_seconds (else write-only)
+    template_ttl_read_back: bool = True
 
 
 class CallGate(Protocol):

@@ -97,7 +97,8 @@ def _blocks(data: Data) -> Iterator[list[Line]]:
         if items:
             yield [[]]
             yield [[(title, None)], *(_item(2, symbol, text) for symbol, text in items)]
-    yield [[]]
+    if changes or any(items for _, items in sections):
+        yield [[]]  # a blank line before the summary, unless it is all there is
     yield [[(common.summary_line(data), "bold")]]
 
 

@@ -15,5 +15,7 @@ NXCLOUD_TRAITS = ProviderTraits(
     template_delete_takes_all_languages=True,  # deleteTemplate takes a name only
     # Media samples go up as URLs and come back as Meta's CDN links; a zero-tap button's
     # terms acceptance is sent once and not part of the OTP button Meta reads back.
+    # getTemplate's documented fields have no TTL: it can be set, never compared.
+    template_ttl_read_back=False,
     write_only_component_keys=frozenset({"header_url", "zero_tap_terms_accepted"}),
 )

@@ -1,0 +1,71 @@
+"""The workflow shared by ``plan`` and ``apply``: load the specs, refresh, plan.
+
+Like octoDNS's manager: it wires the pieces (spec loader, session, refresh, pure planner)
+and holds no rules of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from wasync.config import Config
+from wasync.model import Desired, Remote
+from wasync.plan import AccountSettings, Plan, filter_targets, from_config, plan
+from wasync.refresh import refresh
+from wasync.session import Session
+from wasync.spec import load_desired
+from wasync.spec.load import LoadedSpecs
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan and everything it was made from."""
+
+    config: Config
+    specs: LoadedSpecs
+    settings: dict[str, AccountSettings]
+    remote: Remote
+    plan: Plan
+
+
+def load(directory: Path) -> tuple[Config, LoadedSpecs]:
+    """wasync.yaml and the specs, checked (raises ``SpecError`` with every problem)."""
+    return load_desired(directory)
+
+
+def accounts_to_read(config: Config, targets: Sequence[str]) -> list[str]:
+    """Every account, or only those a ``--target`` names (``qr.<account>...``)."""
+    if not targets:
+        return sorted(config.accounts)
+    named = {t.split(".")[1] for t in targets if t.count(".") >= 1}
+    if any(t.count(".") == 0 for t in targets) or not named <= set(config.accounts):
+        return sorted(config.accounts)  # a bare kind, or an unknown name the filter reports
+    return sorted(named)
+
+
+async def make_plan(
+    session: Session,
+    config: Config,
+    specs: LoadedSpecs,
+    *,
+    prune: bool = False,
+    targets: Sequence[str] = (),
+) -> Planned:
+    settings = from_config(config)
+    accounts = accounts_to_read(config, targets)
+    desired = _only(specs.desired, accounts)
+    remote = await refresh(session, desired, accounts)
+    result = plan(desired, remote, accounts=settings, prune=prune)
+    if targets:
+        result = filter_targets(result, targets)
+    return Planned(config, specs, settings, remote, result)
+
+
+def _only(desired: Desired, accounts: Sequence[str]) -> Desired:
+    keep = set(accounts)
+    return Desired(
+        qr_codes=tuple(q for q in desired.qr_codes if q.account in keep),
+        templates=tuple(t for t in desired.templates if t.account in keep),
+    )
