@@ -14,13 +14,12 @@ Remote resources nothing claims are unmanaged: listed, or deleted when the accou
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from wasync.errors import Problem, SpecError
+from wasync.gcpause import gc_paused
 from wasync.model import (
     Desired,
     JsonDict,
@@ -64,22 +63,8 @@ def plan(
     """
     _check_desired(desired, accounts)
     _check_remote(remote, accounts)
-    with _gc_paused():
+    with gc_paused():
         return _Planner(accounts, prune).run(desired, remote)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while planning. The planner allocates many small
-    dicts and no cycles; with tens of thousands of resources alive, the collector's passes
-    over them cost as much as the planning itself."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Planner:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from wasync.config import CONFIG_FILE, Config, read_config
 from wasync.errors import Location, Problem, SpecError
+from wasync.gcpause import gc_paused
 from wasync.model import Desired, QrCode, Template, qr_address, template_address
 from wasync.providers import TRAITS
 from wasync.spec.explain import describe, did_you_mean, explain, format_path
@@ -30,7 +31,6 @@ from wasync.spec.yaml import (
     PathPart,
     Positions,
     YamlProblems,
-    gc_paused,
     read_yaml,
 )
 

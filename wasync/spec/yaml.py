@@ -24,12 +24,10 @@ expand exponentially ("billion laughs"). Refusing them closes both at once.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
 import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -38,6 +36,7 @@ import ruamel.yaml.events as ev
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from wasync.errors import Location, Problem
+from wasync.gcpause import gc_paused
 
 try:  # libyaml, through ruamel.yaml.clib
     from _ruamel_yaml import CParser as _CParser  # type: ignore[import-not-found,unused-ignore]
@@ -475,20 +474,6 @@ class _Builder:
 
 
 # --- reading files -------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: loading builds millions of acyclic objects, and a
-    collector that keeps rescanning the growing graph costs a third of the time. Memory is
-    still freed by reference counting."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _line_col(text: str, index: int) -> tuple[int, int]:
