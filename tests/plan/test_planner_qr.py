@@ -207,3 +207,22 @@ def test_protected_entries_are_matched_last_so_plans_settle() -> None:
     assert by_label["flyer"].action == "update" and by_label["flyer"].remote_id == "S1"
     assert by_label["table"].action == "create" and by_label["table"].blocked is None
     assert "menu" not in by_label and p.blocked_count == 0
+
+
+def test_an_edited_unpinned_message_creates_a_code_and_says_the_old_one_stays() -> None:
+    # Without a pin, identity is the message: an edit reads as a new code beside the old one.
+    p = make_plan([qr("poster", "Hello again")], [rqr("OLD1", "Hello")])
+    (c,) = p.changes
+    assert c.action == "create" and c.hazards == ()
+    assert [u.remote_id for u in p.unmanaged] == ["OLD1"]
+    (w,) = p.warnings
+    assert w.address == f"qr.shop-cams.{CAMS_PHONE}.poster"
+    assert "the unmanaged codes OLD1 keep working" in w.message
+    assert "printed copies of the old one stop working" in w.message  # CAMS replaces codes
+    kept = make_plan([qr("poster", "Hello again")], [rqr("OLD1", "Hello")], accounts=KEEPS_CODE)
+    assert "printed copies keep working" in kept.warnings[0].message
+
+
+def test_no_leftover_hint_when_nothing_is_left_over() -> None:
+    p = make_plan([qr("poster", "Hello")], [])
+    assert p.warnings == ()

@@ -43,6 +43,7 @@ from wasync.plan.model import (
     Unmanaged,
 )
 from wasync.plan.settings import AccountSettings
+from wasync.providers.base import ProviderTraits
 
 TemplateKey = tuple[str, str | None, str, str]  # account, phone (phone scope only), name, lang
 
@@ -159,6 +160,7 @@ class _Planner:
                 left.append(d)
             else:
                 self._qr_found(d, found)
+        fresh = []
         for d in left:
             found = take(loose.get(d.prefilled_message))
             if found is not None:
@@ -167,8 +169,21 @@ class _Planner:
                 self._qr_create(d, (safety.qr_pin_gone(d.code),))
             else:
                 self._qr_create(d, ())
+                fresh.append(d)
+        if fresh and unclaimed:
+            # Identity without a pin is the message: an edited message reads as a new code.
+            # Say so, in case the user meant to edit one of the codes left over.
+            for d in fresh:
+                self.warnings.append(
+                    PlanWarning(
+                        d.address, safety.qr_new_beside_leftovers(self._traits(d), unclaimed)
+                    )
+                )
         for r in unclaimed.values():
             self._qr_unclaimed(r)
+
+    def _traits(self, d: QrCode) -> ProviderTraits:
+        return self.accounts[d.account].traits
 
     def _qr_found(self, d: QrCode, found: RemoteQrCode) -> None:
         """``d`` matched ``found`` by its content; a pin that led elsewhere is stale."""

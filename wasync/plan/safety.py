@@ -6,7 +6,7 @@ Every code here is part of the plan format (docs/plan-format.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import get_args
 
 from wasync.model import Category, RemoteQrCode, RemoteTemplate
@@ -30,6 +30,21 @@ def qr_pin_gone(pinned: str) -> Hazard:
         "qr-pin-not-found",
         f"pinned code {pinned} not found: a new code will be created; anything printed with "
         f"{pinned} already stopped working",
+    )
+
+
+def qr_new_beside_leftovers(traits: ProviderTraits, leftovers: Mapping[str, RemoteQrCode]) -> str:
+    """The warning for a new code on a phone that keeps codes no spec claims."""
+    codes = ", ".join(sorted(leftovers))
+    edit = (
+        "on this provider that issues a new code and printed copies of the old one stop working"
+        if traits.qr_update_replaces_code
+        else "printed copies keep working"
+    )
+    return (
+        f"no code on this phone has this prefilled message, so a new code will be created; "
+        f"the unmanaged codes {codes} keep working as they are. To change the message of one "
+        f"of them instead, pin it in the spec (code: ...); {edit}"
     )
 
 
