@@ -118,6 +118,8 @@ class ImportResult:
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # planner warnings, unread phones
+    # Spec QR entries matched by their message only: (address, file, the code to pin).
+    unpinned: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def written(self) -> int:
@@ -292,6 +294,32 @@ def _decide(
             result.missing.append(change.address)
         elif change.action == "update":
             _differs(change, writer, result, overwrite=overwrite)
+    result.unpinned = _unpinned(desired, remote, the_plan, writer)
+
+
+def _unpinned(
+    desired: Desired, remote: Remote, the_plan: Plan, writer: _Writer
+) -> list[tuple[str, str, str]]:
+    """Spec QR entries without ``code:`` that match exactly one code by message, and the
+    code. Without a pin, editing the message plans a new code instead of updating this one
+    (and ``protect`` cannot guard a code the entry no longer matches)."""
+    unmanaged = {u.remote_id for u in the_plan.unmanaged if u.kind == "qr"}
+    pinned = {q.code for q in desired.qr_codes if q.code}
+    out = []
+    for q in desired.qr_codes:
+        if q.code:
+            continue
+        codes = [
+            r.code
+            for r in remote.qr_codes
+            if r.phone == q.phone
+            and r.prefilled_message == q.prefilled_message
+            and r.code not in unmanaged
+            and r.code not in pinned
+        ]
+        if len(codes) == 1:
+            out.append((q.address, writer.file_of(q.address), codes[0]))
+    return sorted(out)
 
 
 def _differs(change: Change, writer: _Writer, result: ImportResult, *, overwrite: bool) -> None:

@@ -55,6 +55,12 @@ def _report(r: ImportResult, directory: Path) -> None:
     if r.missing:
         click.echo("\nIn the specs but not at the provider (wasync apply would create them):")
         _list(r.missing)
+    if r.unpinned:
+        click.echo(
+            "\nNot pinned: these QR entries find their code by its message only, so an edit "
+            "to the message would plan a new code rather than update this one. Pin each:"
+        )
+        _list([f"{address} ({file}): code: {code}" for address, file, code in r.unpinned])
     if r.skipped:
         click.echo(
             "\nSkipped: wasync cannot manage these as they are; they stay unmanaged "
