@@ -68,7 +68,7 @@ class SpecFile:
             self._yaml.indent(mapping=2, sequence=4, offset=2)
             self.data = CommentedMap()
             if header:
-                self.data.yaml_set_start_comment(header + "\n")
+                self.data.yaml_set_start_comment(header + "\n\n")  # then a blank line
         if not isinstance(self.data, CommentedMap):
             raise ValueError(f"{path}: not a mapping of qr_codes and templates")
 
@@ -179,7 +179,9 @@ def _note(node: Any, path: list[str], text: str) -> None:
     *parents, key = path
     for part in parents:
         node = node[int(part)] if isinstance(node, CommentedSeq) else node[part]
-    if isinstance(node, CommentedMap) and key in node:
+    # ruamel writes a comment on a literal block after the block: only plain values get one.
+    value = node.get(key) if isinstance(node, CommentedMap) else None
+    if isinstance(value, str) and not isinstance(value, LiteralScalarString):
         node.yaml_add_eol_comment(text, key)
 
 
