@@ -346,3 +346,22 @@ def test_user_errors_exit_1_with_one_line(tmp_path: Path) -> None:
         assert proc.returncode == 1, proc.stderr
         assert proc.stderr.startswith(message), proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+def test_only_the_imported_accounts_credentials_are_needed(adopting: Path) -> None:
+    config = adopting / "wasync.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + "  shop-live:\n"
+        "    provider: cams\n"
+        "    endpoint: https://cams.ap-southeast-1.aliyuncs.com\n"
+        "    access_key_id: ${WASYNC_TEST_UNSET_ID}\n"
+        "    access_key_secret: ${WASYNC_TEST_UNSET_SECRET}\n",
+        encoding="utf-8",
+    )
+    sandbox = wasync("import", adopting, "--account", "shop-cams")
+    assert sandbox.exit_code == 0, sandbox.output
+
+    live = wasync("import", adopting, "--account", "shop-live")
+    assert live.exit_code == 1
+    assert "environment variable WASYNC_TEST_UNSET_ID is not set" in str(live.exception)
+    assert "shop-cams" not in str(live.exception)  # only the account asked for
