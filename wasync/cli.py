@@ -134,11 +134,29 @@ def apply(
 @cli.command(name="import")
 @DIR
 @click.option("--account", required=True, help="The wasync.yaml account to read from.")
-def import_(directory: Path, account: str) -> None:
-    """Write spec files for what an account holds today."""
+@click.option(
+    "--phone",
+    "phones",
+    multiple=True,
+    metavar="NUMBER",
+    help="Also read this business number (repeatable). CAMS lists QR codes, and NXCloud "
+    "templates, per number; the numbers the account's specs name are always read.",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Rewrite spec entries that differ from the provider to match it (default: report "
+    "them and leave them as they are).",
+)
+def import_(directory: Path, account: str, phones: tuple[str, ...], overwrite: bool) -> None:
+    """Write spec files for what an account holds today.
+
+    New entries go to DIR/imported/<account>-qr-codes.yaml and <account>-templates.yaml;
+    a plan right after shows no changes.
+    """
     from wasync.commands import import_ as command
 
-    _exit(command.run(directory, account=account))
+    _exit(command.run(directory, account=account, phones=phones, overwrite=overwrite))
 
 
 @cli.command()

@@ -49,6 +49,33 @@ def serve(
 
 
 def reset(directory: Path) -> int:
-    from wasync.errors import WasyncError
+    """Forget what the embedded sandbox accounts of ``directory`` hold.
 
-    raise WasyncError("`wasync sandbox reset` is not yet available in this version")
+    Refused while an apply runs on the folder: that apply's emulator keeps its state in
+    memory and writes it back after each call, so a reset under it would be undone, in
+    part, by its next call, and leave a mixed state behind.
+    """
+    from wasync.apply.lock import ApplyLock
+    from wasync.config import CONFIG_FILE
+    from wasync.sandbox.embedded import SANDBOX_DIR, reset_sandbox
+
+    folder = directory / SANDBOX_DIR
+    if not folder.exists():
+        hint = (
+            ""
+            if (directory / CONFIG_FILE).is_file()
+            else f"; {directory} has no {CONFIG_FILE}: give the spec folder, "
+            "e.g. wasync sandbox reset specs"
+        )
+        click.echo(f"Nothing to clear: there is no sandbox state in {folder}{hint}")
+        return 0
+    with ApplyLock(directory):
+        cleared = reset_sandbox(directory)
+    if cleared:
+        click.echo(
+            f"Cleared the sandbox state of {', '.join(cleared)} ({folder}).\n"
+            "Those accounts are empty now; the next plan would create everything again."
+        )
+    else:
+        click.echo(f"Nothing to clear: {folder} held no account state; removed it.")
+    return 0
