@@ -226,3 +226,25 @@ def test_an_edited_unpinned_message_creates_a_code_and_says_the_old_one_stays() 
 def test_no_leftover_hint_when_nothing_is_left_over() -> None:
     p = make_plan([qr("poster", "Hello")], [])
     assert p.warnings == ()
+
+
+def test_prune_never_deletes_a_code_a_protected_unpinned_entry_may_mean() -> None:
+    # The printed code's message was edited in the spec: the entry no longer finds it, and
+    # prune would delete the very code protect: true was written to keep.
+    p = make_plan(
+        [qr("poster", "Hello again", protect=True)], [rqr("PRINTED", "Hello")], prune=True
+    )
+    create, delete = sorted(p.changes, key=lambda c: c.action)
+    assert (create.action, delete.action) == ("create", "delete")
+    assert delete.blocked is not None and delete.blocked.code == "maybe-protected"
+    assert f"qr.shop-cams.{CAMS_PHONE}.poster" in delete.blocked.reason
+    assert "PRINTED" in delete.blocked.reason
+    # After that create, the entry has a code of its own; PRINTED is still not pruned.
+    after = [rqr("PRINTED", "Hello"), rqr("NEW", "Hello again")]
+    p = make_plan([qr("poster", "Hello again", protect=True)], after, prune=True)
+    (delete,) = p.changes
+    assert delete.blocked is not None and delete.blocked.code == "maybe-protected"
+    # Pinned, the entry says which code it protects: the others may go.
+    p = make_plan([qr("poster", "Hello again", code="NEW", protect=True)], after, prune=True)
+    (delete,) = p.changes
+    assert delete.remote_id == "PRINTED" and delete.blocked is None and delete.hazards

@@ -179,8 +179,12 @@ class _Planner:
                         d.address, safety.qr_new_beside_leftovers(self._traits(d), unclaimed)
                     )
                 )
+        # Without a pin, a protected entry's code is known only by its message: after an edit
+        # of that message, the printed code it protects is one of the leftovers. So no code
+        # on a phone with such an entry is pruned, whatever this plan matched.
+        guards = tuple(sorted(d.address for d in wanted if d.protect and not d.code))
         for r in unclaimed.values():
-            self._qr_unclaimed(r)
+            self._qr_unclaimed(r, guards)
 
     def _traits(self, d: QrCode) -> ProviderTraits:
         return self.accounts[d.account].traits
@@ -232,7 +236,7 @@ class _Planner:
             )
         )
 
-    def _qr_unclaimed(self, r: RemoteQrCode) -> None:
+    def _qr_unclaimed(self, r: RemoteQrCode, guards: tuple[str, ...] = ()) -> None:
         if not self._prunes(r.account):
             self.unmanaged.append(Unmanaged("qr", r.account, r.address, r.code))
             return
@@ -254,7 +258,7 @@ class _Planner:
                 r,
                 tuple(fields),
                 (safety.qr_delete(r),),
-                None,
+                safety.maybe_protected(r, guards) if guards else None,
                 remote_fingerprint(r),
             )
         )

@@ -146,6 +146,16 @@ def protected() -> Blocked:
     )
 
 
+def maybe_protected(current: RemoteQrCode, guards: Sequence[str]) -> Blocked:
+    """A leftover code on a phone with protected entries that pin no code."""
+    return Blocked(
+        "maybe-protected",
+        f"{', '.join(guards)} on this phone {'has' if len(guards) == 1 else 'have'} "
+        f"protect: true but no pinned code, so code {current.code} may be a printed code "
+        "they protect; pin their codes (code: ...) to let prune delete the others",
+    )
+
+
 def takes_kept_language(current: RemoteTemplate, kept: Sequence[str], provider: str) -> Blocked:
     return Blocked(
         "deletes-kept-language",
