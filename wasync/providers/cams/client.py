@@ -23,13 +23,12 @@ import httpx
 from wasync import __version__
 from wasync.config import CamsAccount
 from wasync.errors import ConfigError, ErrorClass, ProtocolError, ProviderError
-from wasync.log import redact, redact_headers, register_secret
+from wasync.log import http_call, http_log, redact, register_secret
 from wasync.model import QrCode, RemoteQrCode, RemoteTemplate, Template
 from wasync.providers.base import CallGate
 from wasync.providers.cams import mapping, signing
 from wasync.providers.cams.traits import CAMS_TRAITS
-
-log = logging.getLogger("wasync.http")
+from wasync.providers.transport import timeout_hint, tls_failure, tls_hint
 
 API_VERSION = "2020-06-06"
 # CAMS documents no maximum Page.Size; 100 is the emulator's and a common Alibaba cap.
@@ -230,16 +229,32 @@ class CamsProvider:
         self, action: str, exc: httpx.TransportError, error_class: ErrorClass, what: str
     ) -> ProviderError:
         host = self._http.base_url.host
+        tls = tls_failure(exc)
+        if tls is not None:
+            return ProviderError(
+                provider="cams",
+                operation=action,
+                code="TLSError",
+                message=f"refused {host}: {tls}",
+                error_class=ErrorClass.FATAL,
+                hint=tls_hint(self.account),
+            )
         hint = (
             "retrying is safe"
             if error_class is ErrorClass.TRANSIENT
             else "the change may have been applied; refresh before retrying"
         )
+        detail = redact(str(exc)) or "no detail"
+        if isinstance(exc, httpx.TimeoutException):
+            seconds = self._http.timeout.read if isinstance(exc, httpx.ReadTimeout) else None
+            seconds = seconds or self._http.timeout.connect
+            detail = f"no answer within {seconds:g} s" if seconds else detail
+            hint += "; " + timeout_hint(self.account, seconds)
         return ProviderError(
             provider="cams",
             operation=action,
             code=type(exc).__name__,
-            message=f"request to {host} {what}: {redact(str(exc)) or 'no detail'}",
+            message=f"request to {host} {what}: {detail}",
             error_class=error_class,
             hint=hint,
         )
@@ -295,28 +310,26 @@ class CamsProvider:
         started: float,
         outcome: str,
     ) -> None:
-        if not log.isEnabledFor(logging.DEBUG):
+        if not http_log.isEnabledFor(logging.DEBUG):
             return
-        code = request_id = None
         if response is not None:
             try:
                 reply = response.json()
             except ValueError:
                 reply = None
             if isinstance(reply, dict):
-                code, request_id = reply.get("Code"), reply.get("RequestId")
-        log.debug(
-            "cams %s %s %s -> %s %s Code=%s RequestId=%s in %.0f ms; params=%s; headers=%s",
-            self.account,
-            action,
-            request.url.host,
-            response.status_code if response is not None else "-",
-            outcome,
-            code,
-            request_id,
-            (time.monotonic() - started) * 1000,
-            sorted(k for k, _ in request.url.params.multi_items()),
-            redact_headers(dict(request.headers)),
+                outcome = f"Code={reply.get('Code')} RequestId={reply.get('RequestId')}"
+        http_call(
+            provider="cams",
+            account=self.account,
+            operation=action,
+            method=request.method,
+            url=str(request.url.copy_with(query=None)),
+            status=response.status_code if response is not None else None,
+            started=started,
+            ended=time.monotonic(),
+            outcome=outcome,
+            headers=request.headers,
         )
 
     @staticmethod
