@@ -239,22 +239,24 @@ class CamsProvider:
                 error_class=ErrorClass.FATAL,
                 hint=tls_hint(self.account),
             )
-        hint = (
-            "retrying is safe"
-            if error_class is ErrorClass.TRANSIENT
-            else "the change may have been applied; refresh before retrying"
-        )
-        detail = redact(str(exc)) or "no detail"
+        if error_class is ErrorClass.TRANSIENT:
+            hint = "retrying is safe"
+        elif action.startswith(("List", "Get")):
+            hint = "a read: nothing was changed"
+        else:
+            hint = "the change may have been applied; refresh before retrying"
+        message = f"request to {host} {what}: {redact(str(exc)) or 'no detail'}"
         if isinstance(exc, httpx.TimeoutException):
-            seconds = self._http.timeout.read if isinstance(exc, httpx.ReadTimeout) else None
-            seconds = seconds or self._http.timeout.connect
-            detail = f"no answer within {seconds:g} s" if seconds else detail
+            timeouts = self._http.timeout
+            seconds = timeouts.read if isinstance(exc, httpx.ReadTimeout) else timeouts.connect
+            if seconds:
+                message = f"request to {host}: no answer within {seconds:g} s"
             hint += "; " + timeout_hint(self.account, seconds)
         return ProviderError(
             provider="cams",
             operation=action,
             code=type(exc).__name__,
-            message=f"request to {host} {what}: {detail}",
+            message=message,
             error_class=error_class,
             hint=hint,
         )

@@ -391,7 +391,7 @@ class NxcloudProvider:
         return ProviderError(
             provider=PROVIDER,
             operation=action,
-            code=type(exc).__name__,
+            code="TLSError" if tls is not None else type(exc).__name__,
             message=message,
             error_class=cls,
             hint=hint,
