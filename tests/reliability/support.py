@@ -227,3 +227,43 @@ class Folder:
             spec += "templates:\n" + "".join(templates)
         (self.root / "specs.yaml").write_text(spec or "templates: []\n")
         return self.root
+
+
+# The default retry policy backs off for about a minute before it gives up on a call that
+# keeps failing; tests of what the user finally sees shorten the waits, nothing else.
+FAST_RETRIES = """
+import sys
+from wasync.apply import limits
+_init = limits.RetryPolicy.__init__
+def _fast(self, *args, **kwargs):
+    kwargs.update(attempts=3, initial=0.01, maximum=0.02, jitter=0.0)
+    _init(self, *args, **kwargs)
+limits.RetryPolicy.__init__ = _fast
+sys.argv[0] = "wasync"
+from wasync.cli import main
+main()
+"""
+
+
+def wasync_fast_retries(
+    *args: str | Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+) -> Result:
+    """``wasync ARGS`` in a child process whose retries wait milliseconds, not seconds."""
+    argv = [str(a) for a in args]
+    proc = subprocess.run(
+        [sys.executable, "-c", FAST_RETRIES, *argv],
+        cwd=cwd,
+        env=dict(env) if env is not None else clean_env(),
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Result(
+        argv,
+        proc.returncode,
+        proc.stdout.decode("utf-8", "backslashreplace"),
+        proc.stderr.decode("utf-8", "backslashreplace"),
+    )
