@@ -22,6 +22,18 @@ from urllib.parse import quote, quote_plus
 REDACTED = "***"
 SECRET_HEADERS = frozenset({"authorization", "sign", "accesskey", "x-acs-security-token"})
 MIN_SECRET_LENGTH = 4  # shorter values would hide ordinary text, and are no secret anyway
+# Headers every request carries and nobody debugs; left out of the trace to keep it one line.
+_PLAIN_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "accept",
+        "accept-encoding",
+        "connection",
+        "user-agent",
+        "x-acs-content-sha256",  # CAMS calls have no body: always the hash of nothing
+    }
+)
 
 http_log = logging.getLogger("wasync.http")
 
@@ -118,6 +130,8 @@ def http_call(
         f"{' ' + outcome if outcome else ''} in {(ended - started) * 1000:.0f} ms"
     )
     if headers is not None:
-        shown = redact_headers(headers)
+        shown = redact_headers(
+            {k: v for k, v in headers.items() if k.lower() not in _PLAIN_HEADERS}
+        )
         line += "; headers: " + ", ".join(f"{k}={v}" for k, v in shown.items())
     http_log.debug("%s", line)
