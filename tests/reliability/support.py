@@ -146,14 +146,17 @@ class Served:
 
 
 @contextlib.contextmanager
-def served(provider: str, **options: Any) -> Iterator[Served]:
-    """``wasync.sandbox.<provider>.create_app(**options)`` on a loopback socket."""
+def served(
+    provider: str, wrap: Callable[[ASGIApp], ASGIApp] | None = None, **options: Any
+) -> Iterator[Served]:
+    """``wasync.sandbox.<provider>.create_app(**options)`` on a loopback socket, behind
+    ``wrap`` (a stand-in for a proxy) when given."""
     if provider == "cams":
         from wasync.sandbox.cams import create_app
     else:
         from wasync.sandbox.nxcloud import create_app
     app = create_app(**options)
-    recorder = Recorder(app)
+    recorder = Recorder(wrap(app) if wrap else app)
     with serving(recorder) as url:
         yield Served(url, app, recorder)
 
