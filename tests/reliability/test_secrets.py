@@ -325,3 +325,37 @@ def test_a_debug_trace_line_per_call_names_method_url_status_and_time(
         assert " ms; headers: " in line
         assert "authorization=***" in line or "sign=***" in line
         assert NX_PHONE not in line  # the body is not traced
+
+
+@pytest.mark.anyio
+async def test_a_provider_error_never_carries_a_secret_even_outside_the_cli() -> None:
+    import httpx
+    from pydantic import SecretStr
+
+    from wasync.config import NxcloudAccount
+    from wasync.errors import ProviderError
+    from wasync.providers.nxcloud.client import NxcloudProvider
+    from wasync.sandbox.common import InProcessTransport
+    from wasync.sandbox.nxcloud import create_app
+
+    key, secret = "lib-access-key-7f1e", "lib/secret+value=2c9a"
+    app = create_app(access_key_id=key, access_key_secret=secret, qps=0)
+    app.state.emulator.fail_next(
+        "getTemplate", http_status=502, raw=f"echo {key} {quote(secret, safe='')}".encode()
+    )
+    account = NxcloudAccount(
+        name="lib",
+        provider="nxcloud",
+        appkey="app",
+        access_key=SecretStr(key),
+        secret_key=SecretStr(secret),
+    )
+    http = httpx.AsyncClient(base_url="https://nx.invalid", transport=InProcessTransport(app))
+    provider = NxcloudProvider(account, http=http)
+    try:
+        with pytest.raises(ProviderError) as caught:
+            await provider.list_templates([NX_PHONE])
+    finally:
+        await provider.aclose()
+    assert "echo *** ***" in str(caught.value)
+    assert key not in str(caught.value) and secret not in repr(caught.value)
