@@ -273,7 +273,9 @@ def _run() -> int:
         # click gives usage errors exit 2, which is `plan --detailed-exitcode`'s "changes".
         return EXIT_ERROR
     except WasyncError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        from wasync.output import visible
+
+        click.echo(f"Error: {visible(str(exc))}", err=True)  # it may quote a provider's reply
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

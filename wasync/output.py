@@ -10,18 +10,70 @@
   to the null device, the command finishes its work, and ``broken_pipe()`` tells ``main``
   to exit with 141 (128 + SIGPIPE, what a shell reports for a writer cut off by its pipe)
   instead of printing a traceback.
+
+``visible`` is for text that came from outside (a provider's reply, a spec): it shows the
+characters that could rewrite or disguise what a terminal or a pull-request page displays.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import sys
 from typing import Any, TextIO
 
 from wasync.log import redact
 
 _broken = False
+
+# Characters that move the cursor, start terminal escape sequences, reorder text (bidi
+# overrides and isolates: "Trojan Source") or take no room at all. Newline and tab stay;
+# the zero-width joiners stay too, as emoji and several scripts need them.
+_HIDDEN = [
+    *range(0x00, 0x09),
+    *range(0x0B, 0x20),
+    0x7F,
+    *range(0x80, 0xA0),
+    0xAD,
+    0x061C,
+    0x180E,
+    0x200B,
+    0x200E,
+    0x200F,
+    *range(0x2028, 0x202F),
+    *range(0x2060, 0x2070),
+    0xFEFF,
+    *range(0xFFF9, 0xFFFC),
+    *range(0xE0000, 0xE0080),
+]
+_SHOWN = {cp: f"<U+{cp:04X}>" for cp in _HIDDEN}
+
+
+def _character_class(codepoints: list[int]) -> str:
+    """``[a-b...]`` from sorted code points: ranges keep the search about 100x faster
+    than a class listing each character."""
+    parts, start, prev = [], codepoints[0], codepoints[0]
+    for cp in [*codepoints[1:], -1]:
+        if cp == prev + 1:
+            prev = cp
+            continue
+        first, last = re.escape(chr(start)), re.escape(chr(prev))
+        parts.append(first if start == prev else f"{first}-{last}")
+        start = prev = cp
+    return "[" + "".join(parts) + "]"
+
+
+_HIDDEN_RE = re.compile(_character_class(sorted(_HIDDEN)))
+
+
+def has_hidden(text: str) -> bool:
+    return _HIDDEN_RE.search(text) is not None
+
+
+def visible(text: str) -> str:
+    """``text`` with each hidden or control character written as ``<U+XXXX>``."""
+    return text.translate(_SHOWN) if has_hidden(text) else text
 
 
 class GuardedStream:
