@@ -151,6 +151,11 @@ def read_config(
         raise ConfigError(
             f"{directory} is not a folder; give the spec folder that holds {CONFIG_FILE}"
         )
+    if (path.exists() and not path.is_file()) or (path.is_symlink() and not path.exists()):
+        raise ConfigError(
+            f"{path} is not a regular file (a folder, a device, a pipe or a broken link); "
+            f"make {CONFIG_FILE} a plain YAML file listing your accounts"
+        )
     if not path.is_file():
         raise ConfigError(
             f"no {CONFIG_FILE} in {directory}; create {path} listing your accounts, e.g.\n{EXAMPLE}"
