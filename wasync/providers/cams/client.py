@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -48,6 +49,9 @@ ABSENT_CODES = frozenset(
 _TRANSIENT_CODES = frozenset({"ServiceUnavailable", "InternalError", "SignatureNonceUsed"})
 # The gateway gave up waiting for CAMS, which may have acted meanwhile.
 _TIMEOUT_CODES = frozenset({"ServiceTimeout", "GatewayTimeout", "RequestTimeout"})
+
+
+_REQUEST_ID = re.compile(r'"RequestId"\s*:\s*"([0-9A-Za-z-]{1,64})"')
 
 
 def _is_throttling(code: str) -> bool:
@@ -265,7 +269,7 @@ class CamsProvider:
         request_id = response.headers.get("x-acs-request-id")
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth
             body = None
         if isinstance(body, dict) and isinstance(body.get("Code"), str):
             return body
@@ -295,6 +299,9 @@ class CamsProvider:
             detail = "the reply has no Code"
         elif body is None:
             detail = f"the reply is not JSON: {response.text[:120]!r}"
+            # A cut-off reply may still show its RequestId, which support will ask for.
+            found = _REQUEST_ID.search(response.text[:4096])
+            request_id = request_id or (found.group(1) if found else None)
         else:
             detail = "the reply is not a JSON object"
         raise ProtocolError(
@@ -317,7 +324,7 @@ class CamsProvider:
         if response is not None:
             try:
                 reply = response.json()
-            except ValueError:
+            except (ValueError, RecursionError):
                 reply = None
             if isinstance(reply, dict):
                 outcome = f"Code={reply.get('Code')} RequestId={reply.get('RequestId')}"

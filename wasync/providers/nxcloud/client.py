@@ -345,7 +345,7 @@ class NxcloudProvider:
         if response is not None:
             try:
                 envelope = response.json()
-            except (json.JSONDecodeError, UnicodeDecodeError):
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
                 envelope = None
             code = envelope.get("code") if isinstance(envelope, dict) else "(not an envelope)"
             outcome = f"code={code}, {len(response.content)} bytes"
@@ -412,7 +412,7 @@ class NxcloudProvider:
             )
         try:
             envelope = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             envelope = None
         code = envelope.get("code") if isinstance(envelope, dict) else None
         if isinstance(code, str) and code.lstrip("-").isdigit():
