@@ -44,13 +44,13 @@ def lock_holder(root: Path, deadline: float) -> dict[str, object]:
 
 @pytest.mark.slow
 def test_a_second_apply_waits_its_turn(tmp_path: Path) -> None:
-    # Every reply takes a second, so the first apply holds the lock for three or more.
+    # Every reply takes 600 ms, so the first apply holds the lock for two seconds or more.
     with served(
         "cams",
         access_key_id=CAMS_KEY_ID,
         access_key_secret=CAMS_SECRET,
         qps=0,
-        faults=FaultConfig(latency_ms=1000),
+        faults=FaultConfig(latency_ms=600),
     ) as cams:
         root = Folder(tmp_path, [cams_account(cams.url)]).write(
             qr_codes=[qr_spec("live-cams", f"p{i}", f"Hello {i}") for i in range(3)]

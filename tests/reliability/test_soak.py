@@ -52,7 +52,7 @@ from .support import (
     served,
 )
 
-ROUNDS = 80
+ROUNDS = 60
 FAULT_RATE = 0.2
 SEED = 20_241_123
 CAMS_PHONES = ("8615800001111", "8615800002222", "8615800003333")
