@@ -294,15 +294,16 @@ def _run() -> int:
 def _crashed(exc: BaseException) -> int:
     from wasync.crash import render, report_crash
     from wasync.log import debug_enabled
+    from wasync.output import visible
 
-    summary = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+    summary = visible(f"{type(exc).__name__}: {exc}".splitlines()[0][:200])
     if debug_enabled():
-        click.echo(render(exc), err=True)
+        click.echo(visible(render(exc)), err=True)
     path = report_crash(exc)
     click.echo(f"wasync hit an internal error ({summary}); this is a bug.", err=True)
     if path is not None:
         click.echo(f"A crash report is in {path}; please attach it to a bug report.", err=True)
     elif not debug_enabled():
         click.echo("The crash report could not be written to a file; here it is:", err=True)
-        click.echo(render(exc), err=True)
+        click.echo(visible(render(exc)), err=True)
     return EXIT_BUG
