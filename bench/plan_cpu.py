@@ -11,14 +11,14 @@ are measured apart). ``--drift`` sets the share of resources that differ from th
 from __future__ import annotations
 
 import argparse
+import io
 import random
 import time
 import tracemalloc
 
 from wasync.model import Desired, QrCode, Remote, RemoteQrCode, RemoteTemplate, Template
 from wasync.plan import AccountSettings, plan
-from wasync.plan.render import json as json_render
-from wasync.plan.render import markdown, text
+from wasync.plan.render import FORMATS, write
 from wasync.providers.cams.traits import CAMS_TRAITS
 from wasync.providers.nxcloud.traits import NXCLOUD_TRAITS
 
@@ -148,7 +148,8 @@ def main() -> None:
     data = result.data()
     checksum = result.checksum()
     rendered = time.process_time()
-    text.to_text(data), markdown.render(data), json_render.render(data)
+    for fmt in FORMATS:  # as the CLI renders them, hidden characters checked
+        write(data, fmt, io.StringIO())
     rendered = time.process_time() - rendered
 
     tracemalloc.start()

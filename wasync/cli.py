@@ -1,11 +1,25 @@
 """Command line: parse, dispatch to ``wasync.commands.<name>.run``, exit with its code.
 
-No logic lives here. Exit codes: 0 success; 1 user error (one readable message, no
-traceback); 2 ``plan --detailed-exitcode`` found changes; 3 internal error (a crash report).
+No logic lives here. Exit codes:
+
+- 0 success; 2 ``plan --detailed-exitcode`` found changes;
+- 1 an error the user can act on (a bad spec, a missing variable, a provider's refusal, a
+  wrong option, a file that cannot be written): one readable message, no traceback;
+- 3 an internal error, i.e. a bug: two lines on stderr and a crash report (version,
+  command, traceback, secrets redacted) in a file whose path they name;
+- 130 interrupted (Ctrl-C) outside the apply's own graceful stop;
+- 141 the reader of the output went away (``wasync plan | head -1``): the command still
+  finishes its work, quietly.
+
+``WASYNC_TEST_CRASH``: when this environment variable is set, every command raises an
+internal error with its value as the message just before exiting, after doing all of its
+work. It exists so that tests can drive the real crash path (report file, exit 3, redaction
+of secrets the command loaded) in a real process; nothing else sets it.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -232,33 +246,82 @@ def reset(directory: Path) -> None:
     _exit(command.reset(directory))
 
 
+CRASH_TEST_VARIABLE = "WASYNC_TEST_CRASH"
+EXIT_ERROR = 1
+EXIT_BUG = 3
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+
+
 def _exit(code: int) -> None:
+    message = os.environ.get(CRASH_TEST_VARIABLE)
+    if message:  # the documented test hook, see the module docstring
+        raise RuntimeError(message)
     sys.exit(code)
 
 
 def main() -> None:
     """Entry point: user errors are one message and exit 1; bugs exit 3 with a report."""
+    from wasync.output import broken_pipe, guard_streams
+
+    guard_streams()
+    code = _run()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()  # guarded: a closed pipe here only marks the output as cut short
+    if broken_pipe() and code in (0, 2):
+        code = EXIT_BROKEN_PIPE
+    sys.exit(code)
+
+
+def _run() -> int:
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
+        result = cli.main(standalone_mode=False)
+        return result if isinstance(result, int) else 0  # --help, --version
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_ERROR)
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            click.echo("Interrupted.", err=True)
+            return EXIT_INTERRUPTED
         click.echo("Aborted.", err=True)
-        sys.exit(1)
+        return EXIT_ERROR
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        # click gives usage errors exit 2, which is `plan --detailed-exitcode`'s "changes".
+        return EXIT_ERROR
     except WasyncError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        from wasync.output import visible
+
+        click.echo(f"Error: {visible(str(exc))}", err=True)  # it may quote a provider's reply
+        return exc.exit_code
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        return EXIT_INTERRUPTED
+    except OSError as exc:
+        if exc.filename is None:
+            return _crashed(exc)
+        # A file or folder wasync could not use: the user's to fix, not a bug.
+        where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 else "")
+        click.echo(f"Error: {where}: {exc.strerror or exc}", err=True)
+        return EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - the last line of defence: report, never trace
-        from wasync.crash import report_crash
+        return _crashed(exc)
 
-        path = report_crash(exc)
-        click.echo(
-            f"wasync hit an internal error ({type(exc).__name__}); this is a bug.\n"
-            f"A crash report is in {path}; please attach it to a bug report.",
-            err=True,
-        )
-        sys.exit(3)
+
+def _crashed(exc: BaseException) -> int:
+    from wasync.crash import render, report_crash
+    from wasync.log import debug_enabled
+    from wasync.output import visible
+
+    summary = visible(f"{type(exc).__name__}: {exc}".splitlines()[0][:200])
+    if debug_enabled():
+        click.echo(visible(render(exc)), err=True)
+    path = report_crash(exc)
+    click.echo(f"wasync hit an internal error ({summary}); this is a bug.", err=True)
+    if path is not None:
+        click.echo(f"A crash report is in {path}; please attach it to a bug report.", err=True)
+    elif not debug_enabled():
+        click.echo("The crash report could not be written to a file; here it is:", err=True)
+        click.echo(visible(render(exc)), err=True)
+    return EXIT_BUG

@@ -151,6 +151,11 @@ def read_config(
         raise ConfigError(
             f"{directory} is not a folder; give the spec folder that holds {CONFIG_FILE}"
         )
+    if (path.exists() and not path.is_file()) or (path.is_symlink() and not path.exists()):
+        raise ConfigError(
+            f"{path} is not a regular file (a folder, a device, a pipe or a broken link); "
+            f"make {CONFIG_FILE} a plain YAML file listing your accounts"
+        )
     if not path.is_file():
         raise ConfigError(
             f"no {CONFIG_FILE} in {directory}; create {path} listing your accounts, e.g.\n{EXAMPLE}"
@@ -168,6 +173,8 @@ class _Reader:
         self.positions = positions
         self.resolve_env = resolve_env
         self.problems: list[Problem] = []
+        # Values read from the environment, and the ${VAR} text to show in their place.
+        self.references: dict[str, str] = {}
 
     def error(
         self, path: DataPath, message: str, *, key: bool = False, at: DataPath | None = None
@@ -253,7 +260,7 @@ class _Reader:
         try:
             account = _ACCOUNT_ADAPTER.validate_python({**values, "name": name}, strict=True)
         except ValidationError as exc:
-            for f in explain(exc, Account, values):
+            for f in explain(exc, Account, values, self.references):
                 self.error((*base, *f.path), f.message, key=f.key, at=(*base, *f.at))
             return None
         if not self._check(base, account):
@@ -273,6 +280,8 @@ class _Reader:
                 for message in missing:
                     self.error(path, message)
                     ok = False
+                if out != value:
+                    self.references[out] = value
                 return out
             if isinstance(value, dict):
                 return {k: walk(v, (*path, k)) for k, v in value.items()}

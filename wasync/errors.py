@@ -11,6 +11,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from wasync.log import redact
+
 
 class WasyncError(Exception):
     """A user-facing error: one clear message, exit code 1."""
@@ -96,7 +98,9 @@ class ProviderError(WasyncError):
         self.provider = provider
         self.operation = operation
         self.code = code
-        self.provider_message = message
+        # Replies may quote the request (a proxy's error page, a signature check's
+        # string-to-sign): hide any registered secret before the message goes anywhere.
+        self.provider_message = redact(message)
         self.error_class = error_class
         self.request_id = request_id
         self.http_status = http_status

@@ -307,7 +307,8 @@ async def test_debug_log_has_each_call_and_no_secret(
     [record] = [r for r in caplog.records if r.name == "wasync.http"]
     line = record.getMessage()
     assert "CreatePhoneMessageQrdl" in line and "RequestId=" in line
-    assert "'authorization': '***'" in line
+    assert "CreatePhoneMessageQrdl: POST https://" in line and "-> HTTP 200 Code=OK" in line
+    assert "authorization=***" in line
     assert "Signature=" not in line and DEFAULT_ACCESS_KEY_SECRET not in line
 
 

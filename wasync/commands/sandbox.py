@@ -8,7 +8,12 @@ from pathlib import Path
 import click
 import uvicorn
 
-from wasync.sandbox.common import DropConnections, FaultConfig
+from wasync.sandbox.common import (
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
+    DropConnections,
+    FaultConfig,
+)
 
 
 def serve(
@@ -35,10 +40,22 @@ def serve(
     if qps is not None:
         options["qps"] = qps
     app = module.create_app(**options)
+    # The published fake keys are shown so people can copy them; keys given on the command
+    # line may be real ones someone reused, and the person who typed them knows them.
+    shown_id = (
+        access_key_id
+        if access_key_id == DEFAULT_ACCESS_KEY_ID
+        else "(as given with --access-key-id)"
+    )
+    shown_secret = (
+        access_key_secret
+        if access_key_secret == DEFAULT_ACCESS_KEY_SECRET
+        else "(as given with --access-key-secret)"
+    )
     click.echo(
         f"wasync sandbox: {provider} emulator on http://{host}:{port}\n"
-        f"  access key id:     {access_key_id}\n"
-        f"  access key secret: {access_key_secret}\n"
+        f"  access key id:     {shown_id}\n"
+        f"  access key secret: {shown_secret}\n"
         f"  state: {state or 'in memory'}; qps: {qps or 'documented default'}; "
         f"latency: {latency_ms:g} ms; fault rate: {fault_rate:g}\n"
         "Press Ctrl-C to stop.",

@@ -19,8 +19,10 @@ def run(directory: Path) -> int:
         # (a pre-commit hook, a pull request from a fork) without secrets.
         _, loaded = load_desired(directory, resolve_env=False)
     except SpecError as exc:
+        from wasync.output import visible
+
         for problem in exc.problems:
-            click.echo(str(problem), err=True)
+            click.echo(visible(str(problem)), err=True)  # file names can hold anything
         n = len(exc.problems)
         click.echo(f"{n} problem{'s' * (n != 1)} found", err=True)
         return 1

@@ -16,7 +16,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -87,11 +87,16 @@ def did_you_mean(word: str, choices: Sequence[str]) -> str | None:
     return close[0] if close else None
 
 
-def explain(error: ValidationError, root: Any, data: Any) -> list[Finding]:
-    """The findings of ``error``, raised validating ``data`` as type ``root``."""
+def explain(
+    error: ValidationError, root: Any, data: Any, shown_as: Mapping[str, str] | None = None
+) -> list[Finding]:
+    """The findings of ``error``, raised validating ``data`` as type ``root``.
+
+    ``shown_as`` maps values that must not be quoted to what to show instead: a value read
+    from the environment appears as the ``${VAR}`` it came from, never as itself."""
     findings: list[Finding] = []
     for item in error.errors(include_url=False, include_context=True, include_input=True):
-        findings.append(_explain_one(item, root, data))
+        findings.append(_explain_one(item, root, data, shown_as or {}))
     return findings
 
 
@@ -207,7 +212,7 @@ def _what(union_members: dict[str, Any]) -> str:
     return "component type"
 
 
-def _explain_one(item: Any, root: Any, data: Any) -> Finding:
+def _explain_one(item: Any, root: Any, data: Any, shown_as: Mapping[str, str]) -> Finding:
     kind: str = item["type"]
     loc: tuple[PathPart, ...] = tuple(item["loc"])
     value = item.get("input")
@@ -246,7 +251,8 @@ def _explain_one(item: Any, root: Any, data: Any) -> Finding:
         what = _what(union.members)
         guess = did_you_mean(tag, tags)
         hint = f"did you mean {guess}? ({allowed})" if guess else allowed
-        return Finding((*path, field), f"{_short(tag)} is not a {what}; {hint}", (*path, field))
+        shown = _short(shown_as.get(tag, tag))
+        return Finding((*path, field), f"{shown} is not a {what}; {hint}", (*path, field))
 
     path, tp = _walk(root, loc)
 
@@ -256,7 +262,8 @@ def _explain_one(item: Any, root: Any, data: Any) -> Finding:
         if isinstance(value, str):
             guess = did_you_mean(value, options) if options else None
             hint = f"; did you mean {guess}?" if guess else ""
-            return Finding(path, f"{_short(value)} is not allowed{hint} (allowed: {allowed})", path)
+            shown = _short(shown_as.get(value, value))
+            return Finding(path, f"{shown} is not allowed{hint} (allowed: {allowed})", path)
         return _wrong_type(path, f"one of {allowed}", value)
 
     if kind in _TYPE_WORDS:

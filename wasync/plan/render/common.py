@@ -9,6 +9,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from wasync.output import visible
+
 Data = Mapping[str, Any]
 
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
@@ -18,6 +20,19 @@ HAZARD = "!"
 BLOCKED = "x"
 UNMANAGED = "?"
 PATH_WIDTH = 40  # paths longer than this are not padded to a common column
+
+
+def shown(data: Any) -> Any:
+    """``data`` with every string passed through ``wasync.output.visible``: what the text
+    and Markdown renderers print, so a control character, a bidi override or an invisible
+    character in a spec or a remote name shows as ``<U+XXXX>`` instead of acting."""
+    if isinstance(data, str):
+        return visible(data)
+    if isinstance(data, Mapping):
+        return {k: shown(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [shown(v) for v in data]
+    return data
 
 
 def value(v: Any) -> str:

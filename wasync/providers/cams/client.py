@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -23,13 +24,12 @@ import httpx
 from wasync import __version__
 from wasync.config import CamsAccount
 from wasync.errors import ConfigError, ErrorClass, ProtocolError, ProviderError
-from wasync.log import redact, redact_headers, register_secret
+from wasync.log import http_call, http_log, redact, register_secret
 from wasync.model import QrCode, RemoteQrCode, RemoteTemplate, Template
 from wasync.providers.base import CallGate
 from wasync.providers.cams import mapping, signing
 from wasync.providers.cams.traits import CAMS_TRAITS
-
-log = logging.getLogger("wasync.http")
+from wasync.providers.transport import timeout_hint, tls_failure, tls_hint
 
 API_VERSION = "2020-06-06"
 # CAMS documents no maximum Page.Size; 100 is the emulator's and a common Alibaba cap.
@@ -49,6 +49,9 @@ ABSENT_CODES = frozenset(
 _TRANSIENT_CODES = frozenset({"ServiceUnavailable", "InternalError", "SignatureNonceUsed"})
 # The gateway gave up waiting for CAMS, which may have acted meanwhile.
 _TIMEOUT_CODES = frozenset({"ServiceTimeout", "GatewayTimeout", "RequestTimeout"})
+
+
+_REQUEST_ID = re.compile(r'"RequestId"\s*:\s*"([0-9A-Za-z-]{1,64})"')
 
 
 def _is_throttling(code: str) -> bool:
@@ -230,16 +233,34 @@ class CamsProvider:
         self, action: str, exc: httpx.TransportError, error_class: ErrorClass, what: str
     ) -> ProviderError:
         host = self._http.base_url.host
-        hint = (
-            "retrying is safe"
-            if error_class is ErrorClass.TRANSIENT
-            else "the change may have been applied; refresh before retrying"
-        )
+        tls = tls_failure(exc)
+        if tls is not None:
+            return ProviderError(
+                provider="cams",
+                operation=action,
+                code="TLSError",
+                message=f"refused {host}: {tls}",
+                error_class=ErrorClass.FATAL,
+                hint=tls_hint(self.account),
+            )
+        if error_class is ErrorClass.TRANSIENT:
+            hint = "retrying is safe"
+        elif action.startswith(("List", "Get")):
+            hint = "a read: nothing was changed"
+        else:
+            hint = "the change may have been applied; refresh before retrying"
+        message = f"request to {host} {what}: {redact(str(exc)) or 'no detail'}"
+        if isinstance(exc, httpx.TimeoutException):
+            timeouts = self._http.timeout
+            seconds = timeouts.read if isinstance(exc, httpx.ReadTimeout) else timeouts.connect
+            if seconds:
+                message = f"request to {host}: no answer within {seconds:g} s"
+            hint += "; " + timeout_hint(self.account, seconds)
         return ProviderError(
             provider="cams",
             operation=action,
             code=type(exc).__name__,
-            message=f"request to {host} {what}: {redact(str(exc)) or 'no detail'}",
+            message=message,
             error_class=error_class,
             hint=hint,
         )
@@ -248,7 +269,7 @@ class CamsProvider:
         request_id = response.headers.get("x-acs-request-id")
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth
             body = None
         if isinstance(body, dict) and isinstance(body.get("Code"), str):
             return body
@@ -278,6 +299,9 @@ class CamsProvider:
             detail = "the reply has no Code"
         elif body is None:
             detail = f"the reply is not JSON: {response.text[:120]!r}"
+            # A cut-off reply may still show its RequestId, which support will ask for.
+            found = _REQUEST_ID.search(response.text[:4096])
+            request_id = request_id or (found.group(1) if found else None)
         else:
             detail = "the reply is not a JSON object"
         raise ProtocolError(
@@ -295,28 +319,26 @@ class CamsProvider:
         started: float,
         outcome: str,
     ) -> None:
-        if not log.isEnabledFor(logging.DEBUG):
+        if not http_log.isEnabledFor(logging.DEBUG):
             return
-        code = request_id = None
         if response is not None:
             try:
                 reply = response.json()
-            except ValueError:
+            except (ValueError, RecursionError):
                 reply = None
             if isinstance(reply, dict):
-                code, request_id = reply.get("Code"), reply.get("RequestId")
-        log.debug(
-            "cams %s %s %s -> %s %s Code=%s RequestId=%s in %.0f ms; params=%s; headers=%s",
-            self.account,
-            action,
-            request.url.host,
-            response.status_code if response is not None else "-",
-            outcome,
-            code,
-            request_id,
-            (time.monotonic() - started) * 1000,
-            sorted(k for k, _ in request.url.params.multi_items()),
-            redact_headers(dict(request.headers)),
+                outcome = f"Code={reply.get('Code')} RequestId={reply.get('RequestId')}"
+        http_call(
+            provider="cams",
+            account=self.account,
+            operation=action,
+            method=request.method,
+            url=str(request.url.copy_with(query=None)),
+            status=response.status_code if response is not None else None,
+            started=started,
+            ended=time.monotonic(),
+            outcome=outcome,
+            headers=request.headers,
         )
 
     @staticmethod

@@ -32,7 +32,7 @@ from pydantic import SecretStr
 
 from wasync.config import NxcloudAccount
 from wasync.errors import ConfigError, ErrorClass, ProtocolError, ProviderError, WasyncError
-from wasync.log import redact_headers, register_secret
+from wasync.log import http_call, http_log, register_secret
 from wasync.model import JsonDict, QrCode, RemoteQrCode, RemoteTemplate, Template
 from wasync.providers.base import CallGate
 from wasync.providers.nxcloud.mapping import (
@@ -43,6 +43,7 @@ from wasync.providers.nxcloud.mapping import (
 )
 from wasync.providers.nxcloud.signing import ALGORITHMS, sign
 from wasync.providers.nxcloud.traits import NXCLOUD_TRAITS
+from wasync.providers.transport import timeout_hint, tls_failure, tls_hint
 
 PROVIDER = "nxcloud"
 BIZ_TYPE = "2"  # WhatsApp
@@ -50,8 +51,6 @@ PAGE_LIMIT = 100  # getTemplate page size asked for; NXCloud's default is 20
 # Operations that may be repeated as they are after a failure: reads, a delete by name
 # (a second delete finds nothing and counts as done) and a media upload (a spare handle).
 SAFE_TO_REPEAT = frozenset({"getTemplate", "deleteTemplate", "uploadTemplateFile"})
-
-log = logging.getLogger("wasync.http")
 
 
 def _no_gate() -> AbstractAsyncContextManager[None]:
@@ -328,33 +327,59 @@ class NxcloudProvider:
                         timeout=self._timeout,
                     )
             except httpx.HTTPError as exc:
-                log.debug(
-                    "nxcloud %s headers=%s failed after %.0f ms: %s",
-                    action,
-                    redact_headers(headers),
-                    (time.monotonic() - started) * 1000,
-                    type(exc).__name__,
-                )
+                self._log(action, headers, None, started, type(exc).__name__)
                 raise self._transport_error(action, exc) from None
-        log.debug(
-            "nxcloud %s %s headers=%s body=%d bytes -> HTTP %d in %.0f ms",
-            action,
-            response.request.url,
-            redact_headers(headers),
-            len(body),
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-        )
+        self._log(action, headers, response, started, "")
         return self._reply(action, response, phone)
+
+    def _log(
+        self,
+        action: str,
+        headers: dict[str, str],
+        response: httpx.Response | None,
+        started: float,
+        outcome: str,
+    ) -> None:
+        if not http_log.isEnabledFor(logging.DEBUG):
+            return
+        if response is not None:
+            try:
+                envelope = response.json()
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+                envelope = None
+            code = envelope.get("code") if isinstance(envelope, dict) else "(not an envelope)"
+            outcome = f"code={code}, {len(response.content)} bytes"
+        http_call(
+            provider=PROVIDER,
+            account=self.account,
+            operation=action,
+            method="POST",
+            url=str(self._http.base_url.join(f"/api/wa/{action}")),
+            status=response.status_code if response is not None else None,
+            started=started,
+            ended=time.monotonic(),
+            outcome=outcome,
+            headers=headers,
+        )
 
     def _transport_error(self, action: str, exc: httpx.HTTPError) -> ProviderError:
         where = str(self._http.base_url)
-        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        tls = tls_failure(exc)
+        if tls is not None:
+            cls, message = ErrorClass.FATAL, f"refused {where}: {tls}"
+            hint = tls_hint(self.account)
+        elif isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
             cls, message = ErrorClass.TRANSIENT, f"could not connect to {where}"
             hint = "check the account's endpoint and the network; nothing was sent"
+            if isinstance(exc, httpx.TimeoutException):
+                hint += "; " + timeout_hint(self.account, self._timeout)
         elif isinstance(exc, httpx.TimeoutException):
-            cls, message = ErrorClass.UNKNOWN_OUTCOME, f"no reply within {self._timeout:g} s"
-            hint = "the request may have been carried out; the next refresh will show"
+            cls = ErrorClass.UNKNOWN_OUTCOME
+            message = f"no reply within {self._timeout:g} s from {where}"
+            hint = (
+                "the request may have been carried out; the next refresh will show; "
+                + timeout_hint(self.account, self._timeout)
+            )
         elif isinstance(exc, httpx.TransportError) and not isinstance(
             exc, httpx.UnsupportedProtocol
         ):
@@ -366,7 +391,7 @@ class NxcloudProvider:
         return ProviderError(
             provider=PROVIDER,
             operation=action,
-            code=type(exc).__name__,
+            code="TLSError" if tls is not None else type(exc).__name__,
             message=message,
             error_class=cls,
             hint=hint,
@@ -387,7 +412,7 @@ class NxcloudProvider:
             )
         try:
             envelope = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             envelope = None
         code = envelope.get("code") if isinstance(envelope, dict) else None
         if isinstance(code, str) and code.lstrip("-").isdigit():

@@ -1,0 +1,78 @@
+"""How refresh copes with a provider that fails now and then.
+
+Refresh retries each provider *listing* as one unit, and a CAMS template listing is one
+list call plus one detail call per managed template. When one call in ten fails (and is
+safe to retry), a listing of more than ten calls fails on every attempt, however many
+attempts there are: the refresh cannot succeed even though each call would on its second
+try. Marked as an expected failure until reads are retried per call (see the report of
+issue 6); it fails loudly (strict) the day they are, to be unmarked.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .support import (
+    CAMS_KEY_ID,
+    CAMS_SECRET,
+    CREDENTIAL_ENV,
+    Folder,
+    cams_account,
+    clean_env,
+    served,
+    template_spec,
+    wasync,
+    wasync_fast_retries,
+)
+
+TEMPLATES = 12
+
+
+class EveryNth:
+    """A gateway that answers every ``n``-th request with CAMS's ServiceUnavailable (a
+    failure before acting: retrying is safe). ``n = 0`` lets everything through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.n = 0
+        self.seen = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.seen += 1
+        if scope["type"] != "http" or not self.n or self.seen % self.n:
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps(
+            {"Code": "ServiceUnavailable", "Message": "busy", "RequestId": f"R-{self.seen}"}
+        ).encode()
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+@pytest.mark.xfail(strict=True, reason="refresh retries whole listings, not single calls")
+def test_a_refresh_survives_one_failed_call_in_ten(tmp_path: Path) -> None:
+    gateways: list[EveryNth] = []
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        gateways.append(EveryNth(app))
+        return gateways[0]
+
+    with served(
+        "cams", wrap=wrap, access_key_id=CAMS_KEY_ID, access_key_secret=CAMS_SECRET, qps=0
+    ) as cams:
+        root = Folder(tmp_path, [cams_account(cams.url, qps=100)]).write(
+            templates=[
+                template_spec("live-cams", f"note_{i}", "Order", phone=None)
+                for i in range(TEMPLATES)
+            ]
+        )
+        env = clean_env(CREDENTIAL_ENV)
+        assert wasync("apply", root, "--auto-approve", env=env).returncode == 0
+        gateways[0].n = 10
+        result = wasync_fast_retries("plan", root, env=env)
+    assert result.returncode == 0, result
