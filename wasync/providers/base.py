@@ -77,6 +77,14 @@ class Provider(Protocol):
         components. ``None`` means all."""
         ...
 
+    async def find_template(
+        self, phone: str | None, name: str, language: str
+    ) -> RemoteTemplate | None:
+        """The one template ``name`` in ``language`` (on ``phone`` for phone-scoped
+        providers), detailed, or None. Reads as little as the API allows: the executor calls
+        it to learn whether a write whose answer was lost took effect."""
+        ...
+
     async def create_template(self, template: Template) -> RemoteTemplate: ...
 
     async def update_template(

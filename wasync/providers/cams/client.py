@@ -387,12 +387,15 @@ class CamsProvider:
 
     # --- templates ---------------------------------------------------------------------------
 
-    async def _list_all(self) -> list[RemoteTemplate]:
+    async def _list_all(self, **filters: str) -> list[RemoteTemplate]:
+        """Every page of ListChatappTemplate; ``filters`` are its own (``Name``, ...)."""
         action = "ListChatappTemplate"
         listed: dict[tuple[str, str], RemoteTemplate] = {}
         for index in range(1, _MAX_PAGES + 1):
             page = mapping.compact_json({"Index": index, "Size": LIST_PAGE_SIZE})
-            body = await self._call(action, {"TemplateType": mapping.TEMPLATE_TYPE, "Page": page})
+            body = await self._call(
+                action, {**filters, "TemplateType": mapping.TEMPLATE_TYPE, "Page": page}
+            )
             items = body.get("ListTemplate") or []
             total = body.get("Total")
             if not isinstance(items, list) or (total is not None and not isinstance(total, int)):
@@ -463,6 +466,18 @@ class CamsProvider:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
         return [t for t in results if t is not None]
+
+    async def find_template(
+        self, phone: str | None, name: str, language: str
+    ) -> RemoteTemplate | None:
+        """ListChatappTemplate filtered by ``Name`` and ``Language``, then the detail of the
+        match (``phone`` is ignored, as in ``list_templates``). The ``Name`` filter may match
+        more than the exact name, so the exact one is picked here."""
+        listed = await self._list_all(Name=name, Language=language)
+        for template in listed:
+            if (template.name, template.language) == (name, language):
+                return await self._detail(template)
+        return None
 
     def _template_params(self, action: str, template: Template) -> dict[str, str]:
         try:

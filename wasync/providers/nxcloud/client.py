@@ -136,6 +136,17 @@ class NxcloudProvider:
             out += await self._list_phone(phone)
         return out
 
+    async def find_template(
+        self, phone: str | None, name: str, language: str
+    ) -> RemoteTemplate | None:
+        """getTemplate filtered by ``name`` on ``phone``, then the ``language`` wanted."""
+        if not phone:
+            raise WasyncError(f"{name}.{language}: NXCloud templates need a phone to look up")
+        for template in await self._list_phone(phone, name=name):
+            if (template.name, template.language) == (name, language):
+                return template
+        return None
+
     async def _list_phone(self, phone: str, name: str | None = None) -> list[RemoteTemplate]:
         out: list[RemoteTemplate] = []
         after: str | None = None
