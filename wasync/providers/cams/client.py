@@ -25,7 +25,7 @@ from wasync.config import CamsAccount
 from wasync.errors import ConfigError, ErrorClass, ProtocolError, ProviderError
 from wasync.log import redact, redact_headers, register_secret
 from wasync.model import QrCode, RemoteQrCode, RemoteTemplate, Template
-from wasync.providers.base import CallGate
+from wasync.providers.base import CallGate, ReadRetry, no_retry
 from wasync.providers.cams import mapping, signing
 from wasync.providers.cams.traits import CAMS_TRAITS
 
@@ -125,6 +125,7 @@ class CamsProvider:
         *,
         http: httpx.AsyncClient,
         gate: CallGate | None = None,
+        reads: ReadRetry = no_retry,
         clock: Callable[[], float] = time.time,
     ) -> None:
         key_id, secret = account.access_key_id, account.access_key_secret
@@ -147,6 +148,7 @@ class CamsProvider:
         register_secret(self._key_secret.get_secret_value())
         self._http = http
         self._gate = gate
+        self._reads = reads
         self._clock = clock
 
     def __repr__(self) -> str:
@@ -225,6 +227,10 @@ class CamsProvider:
             hint=hint_for(code, action, self.account),
             retry_after=_retry_after(response.headers),
         )
+
+    async def _read(self, action: str, params: Mapping[str, str | None]) -> dict[str, Any]:
+        """A call that changes nothing, so it may be retried (signed afresh each time)."""
+        return await self._reads(lambda: self._call(action, params))
 
     def _transport_error(
         self, action: str, exc: httpx.TransportError, error_class: ErrorClass, what: str
@@ -350,7 +356,7 @@ class CamsProvider:
 
     async def list_qr_codes(self, phone: str) -> list[RemoteQrCode]:
         action = "ListPhoneMessageQrdl"
-        body = await self._call(action, {"PhoneNumber": phone})
+        body = await self._read(action, {"PhoneNumber": phone})
         data = body.get("Data")
         if data is None:
             return []
@@ -393,7 +399,7 @@ class CamsProvider:
         listed: dict[tuple[str, str], RemoteTemplate] = {}
         for index in range(1, _MAX_PAGES + 1):
             page = mapping.compact_json({"Index": index, "Size": LIST_PAGE_SIZE})
-            body = await self._call(
+            body = await self._read(
                 action, {**filters, "TemplateType": mapping.TEMPLATE_TYPE, "Page": page}
             )
             items = body.get("ListTemplate") or []
@@ -421,7 +427,7 @@ class CamsProvider:
     async def _detail(self, template: RemoteTemplate) -> RemoteTemplate | None:
         action = "GetChatappTemplateDetail"
         try:
-            body = await self._call(
+            body = await self._read(
                 action,
                 {
                     "TemplateCode": template.id,

@@ -34,7 +34,7 @@ from wasync.config import NxcloudAccount
 from wasync.errors import ConfigError, ErrorClass, ProtocolError, ProviderError, WasyncError
 from wasync.log import redact_headers, register_secret
 from wasync.model import JsonDict, QrCode, RemoteQrCode, RemoteTemplate, Template
-from wasync.providers.base import CallGate
+from wasync.providers.base import CallGate, ReadRetry, no_retry
 from wasync.providers.nxcloud.mapping import (
     MalformedTemplateError,
     components_from_wire,
@@ -73,6 +73,7 @@ class NxcloudProvider:
         *,
         http: httpx.AsyncClient,
         gate: CallGate | None = None,
+        reads: ReadRetry = no_retry,
         clock: Callable[[], float] = time.time,
         algorithm: str = "md5",
     ) -> None:
@@ -98,6 +99,7 @@ class NxcloudProvider:
         self._timeout = account.timeout
         self._http = http
         self._gate: CallGate = gate or _no_gate
+        self._reads = reads
         self._clock = clock
         self._algorithm = algorithm
 
@@ -157,7 +159,7 @@ class NxcloudProvider:
                 payload["name"] = name
             if after is not None:
                 payload["after"] = after
-            data = await self._call("getTemplate", payload, phone=phone)
+            data = await self._read("getTemplate", payload, phone=phone)
             page = _object(data, "getTemplate", "data")
             items = page.get("data")
             if not isinstance(items, list):
@@ -287,6 +289,10 @@ class NxcloudProvider:
 
     async def _exists(self, phone: str, name: str) -> bool:
         return any(t.name == name for t in await self._list_phone(phone, name=name))
+
+    async def _read(self, action: str, payload: JsonDict, *, phone: str) -> Any:
+        """A call that changes nothing, so it may be retried (signed afresh each time)."""
+        return await self._reads(lambda: self._call(action, payload, phone=phone))
 
     async def _call(
         self,
