@@ -378,3 +378,19 @@ async def test_with_a_fifth_of_all_calls_going_wrong_apply_converges_without_dup
     exactly_once(emus.nx_templates(), [(t["name"], t["language"]) for t in nx_t2])
     retried = sum(o.retries for o in first.report.outcomes + second.report.outcomes)
     assert retried > 5, "the faults should have been felt"
+
+
+async def test_at_the_providers_own_limit_the_gate_is_never_refused(tmp_path: Path) -> None:
+    # The emulator allows 40 requests a second with room for 2 at once; wasync is told the
+    # same 40. Sixty creates and the reads around them, sent as fast as the gate allows,
+    # with many in flight: not one may be refused.
+    emus = emulators(qps=40)
+    emus.cams.state.rate_limit.burst = 2.0
+    codes = [qr(i) for i in range(60)]
+    root = write_specs(tmp_path, qr_codes=codes, config=config_text(qps=40))
+
+    applied = await apply_folder(root, emus)
+
+    assert len(applied.report.having(Status.SUCCEEDED)) == 60
+    assert emus.cams.state.rate_limit.refused == 0
+    assert not applied.again.plan.has_changes
