@@ -1,7 +1,8 @@
 """A session: one open connection per account in use (HTTP client, provider, rate gate).
 
 This is where an account's settings become a working provider: the endpoint (or the embedded
-sandbox), TLS and timeout settings, credentials, and the rate gate every call passes through.
+sandbox), TLS and timeout settings, credentials, the rate gate every call passes through,
+and the retry policy every read call follows (``RetryingReads``).
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ class RateGate:
             raise ValueError("headroom must be in (0, 1]")
         self.qps = qps
         self.rate = qps * headroom
-        self._limiter = Pacer(1 / self.rate)
+        self._pacer = Pacer(1 / self.rate)
         self._stop: asyncio.Event | None = None
         self.calls = 0  # requests let through, for reports and benchmarks
 
@@ -64,9 +64,9 @@ class RateGate:
     async def __call__(self) -> AsyncIterator[None]:
         stop = self._stop
         if stop is None:
-            await self._limiter.acquire()
+            await self._pacer.acquire()
         else:
-            await _first_of(self._limiter.acquire(), stop)
+            await _first_of(self._pacer.acquire(), stop)
         self.calls += 1
         yield
 
@@ -117,7 +117,7 @@ class GateClosed(Exception):  # noqa: N818 - names the state, like asyncio's Que
 
 
 async def _first_of(acquire: Awaitable[None], stop: asyncio.Event) -> None:
-    """Wait for the limiter's turn unless ``stop`` comes first (then raise GateClosed)."""
+    """Wait for the pacer's turn unless ``stop`` comes first (then raise GateClosed)."""
     if stop.is_set():
         raise GateClosed
     turn = asyncio.ensure_future(acquire)
@@ -135,6 +135,9 @@ async def _first_of(acquire: Awaitable[None], stop: asyncio.Event) -> None:
 class RetryPolicy:
     """Exponential backoff with jitter; honours the provider's retry-after when given.
 
+    The defaults give up on a call after 8 attempts and about a minute of waiting
+    (0.5 + 1 + 2 + 4 + 8 + 16 + 30 s, plus up to 0.5 s of jitter each), so an apply against
+    a provider that is down ends, with the failure reported, instead of hanging.
     ``settle`` is the wait before reading back a write whose answer was lost: a server that
     timed out may still be acting on it, and a read-back that comes too early would miss it.
     """
