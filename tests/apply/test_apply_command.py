@@ -207,3 +207,23 @@ def test_the_example_specs_apply_in_the_embedded_sandbox(
     assert "Apply done: 14 succeeded, 0 failed, 0 skipped" in run.out
     assert len(run.err.splitlines()) == 14
     assert wasync("plan", "--detailed-exitcode").code == 0
+
+
+def test_a_lost_answer_is_shown_then_confirmed_in_the_progress_lines(
+    tmp_path: Path, served: Served
+) -> None:
+    # NXCloud creates the template, then answers -1 (failed): wasync must not create it
+    # again, and says what it is doing in the meantime.
+    served.emus.nx.state.emulator.fail_next("createTemplate", code=-1, act=True)
+    root = write_specs(tmp_path, templates=[template(1)], config=served.config())
+
+    run = wasync("apply", str(root), "--auto-approve")
+
+    assert run.code == 0, run.out + run.err
+    (made,) = served.emus.nx.state.emulator.templates(NX_PHONE)
+    address = f"template.shop-nx.{NX_PHONE}.order_update_001.en_US"
+    assert run.err.splitlines() == [
+        f"{address}: no clear answer (-1); checking in 1.0s whether it took effect",
+        f"{address}: created (id {made['id']}, pending, confirmed by reading it back after "
+        "an unanswered call)",
+    ]
