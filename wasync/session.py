@@ -1,19 +1,20 @@
 """A session: one open connection per account in use (HTTP client, provider, rate gate).
 
 This is where an account's settings become a working provider: the endpoint (or the embedded
-sandbox), TLS and timeout settings, credentials, and the rate gate every call passes through.
+sandbox), TLS and timeout settings, credentials, the rate gate every call passes through,
+and the retry policy every read call follows (``RetryingReads``).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 
 import httpx
 
-from wasync.apply.limits import RateGate
+from wasync.apply.limits import RateGate, RetryingReads, RetryPolicy
 from wasync.config import Account, CamsAccount, Config
 from wasync.errors import ConfigError
 from wasync.providers import TRAITS
@@ -36,9 +37,22 @@ class Connection:
 class Session:
     """Opens providers lazily, closes them all on exit. Use as ``async with``."""
 
-    def __init__(self, config: Config, *, sandbox_faults: FaultConfig | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        sandbox_faults: FaultConfig | None = None,
+        transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        """``sandbox_faults`` go to every embedded sandbox; ``transports`` (tests and
+        benchmarks) carry the named accounts' requests instead of the network, e.g. an
+        ``InProcessTransport`` into an emulator the caller keeps a handle on. ``policy``
+        retries each read call (listings, details) of every account."""
         self.config = config
+        self.policy = policy or RetryPolicy()
         self._sandbox_faults = sandbox_faults
+        self._transports = dict(transports or {})
         self._connections: dict[str, Connection] = {}
         self._clients: list[httpx.AsyncClient] = []
 
@@ -75,25 +89,30 @@ class Session:
             raise ConfigError(f"no account {name!r} in wasync.yaml (accounts: {known})")
         traits = TRAITS[account.provider]
         gate = RateGate(account.qps or traits.default_qps)
+        transport: httpx.AsyncBaseTransport | None
         if account.is_sandbox:
             account = with_sandbox_credentials(account)
-            transport: httpx.AsyncBaseTransport | None = embedded_transport(
+            transport = self._transports.get(name) or embedded_transport(
                 account, self.config.root, self._sandbox_faults
             )
             base_url = SANDBOX_BASE_URL
+        elif name in self._transports:
+            transport, base_url = self._transports[name], account.endpoint
         else:
             _check_endpoint(account)
             transport, base_url = None, account.endpoint
+        # Enough connections for the requests in flight, all kept alive between calls.
+        connections = gate.in_flight_for()
         client = httpx.AsyncClient(
             base_url=base_url,
             transport=transport,
             timeout=account.timeout,
             verify=True,
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=gate.in_flight_for(), max_keepalive_connections=8),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         )
         self._clients.append(client)
-        provider = _provider_for(account, client, gate)
+        provider = _provider_for(account, client, gate, RetryingReads(self.policy, gate))
         return Connection(account=account, provider=provider, gate=gate)
 
 
@@ -109,11 +128,13 @@ def _check_endpoint(account: Account) -> None:
     )
 
 
-def _provider_for(account: Account, client: httpx.AsyncClient, gate: RateGate) -> Provider:
+def _provider_for(
+    account: Account, client: httpx.AsyncClient, gate: RateGate, reads: RetryingReads
+) -> Provider:
     if isinstance(account, CamsAccount):
         from wasync.providers.cams.client import CamsProvider
 
-        return CamsProvider(account, http=client, gate=gate)
+        return CamsProvider(account, http=client, gate=gate, reads=reads)
     from wasync.providers.nxcloud.client import NxcloudProvider
 
-    return NxcloudProvider(account, http=client, gate=gate)
+    return NxcloudProvider(account, http=client, gate=gate, reads=reads)

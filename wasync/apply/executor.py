@@ -1,13 +1,16 @@
 """The executor: carries a plan's changes out, per account, within its rate limit.
 
 - Accounts run in parallel; within one, creates and updates run first, then deletes, with
-  enough requests in flight to keep the rate gate busy at high latency.
+  enough changes in flight to keep the account's rate gate busy at high latency.
 - Throttling and transient errors are retried with backoff (``RetryPolicy``). A write whose
   outcome is unknown (timeout, dropped connection) is never blindly repeated: the executor
   reads the resource back and asks the planner whether the change is already in place; only
   if it is not does it try again. So no create is ever duplicated.
-- A fatal error stops that change only; the others go on. Blocked changes are skipped.
-- ``stop`` (set on Ctrl-C) lets in-flight calls finish and starts nothing new.
+- A refusal stops that change only; the others, and the other accounts, go on. Blocked
+  changes are skipped.
+- ``stop`` (set on Ctrl-C) lets calls in flight finish and starts nothing new: no new
+  change, no retry, no read-back. What was left undone is reported as skipped; a re-run
+  plans from the remote state and finishes it.
 """
 
 from __future__ import annotations
@@ -15,18 +18,28 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from wasync.apply.limits import RETRY_READS, RETRY_WRITES, RetryPolicy
-from wasync.errors import ErrorClass, ProviderError
+from wasync.apply.limits import (
+    RETRY_READS,
+    RETRY_WRITES,
+    GateClosed,
+    RetryPolicy,
+    interruptible_sleep,
+)
+from wasync.errors import ErrorClass, ProviderError, WasyncError
 from wasync.model import Desired, QrCode, Remote, RemoteQrCode, RemoteTemplate, Template
 from wasync.plan import Change, Plan, plan
 from wasync.plan.settings import AccountSettings
 from wasync.session import Connection, Session
 
+T = TypeVar("T")
+
 # How many times a write with an unknown outcome is read back and tried again.
 UNKNOWN_OUTCOME_ROUNDS = 4
+CONFIRMED = "confirmed by reading it back after an unanswered call"
 
 
 class Status(enum.Enum):
@@ -40,12 +53,14 @@ class Outcome:
     change: Change
     status: Status
     detail: str = ""  # what happened, for the report: a new code, why it was skipped
-    error: ProviderError | None = None
+    error: WasyncError | None = None  # a ProviderError carries the provider's code
     retries: int = 0
 
 
 @dataclass
 class Report:
+    """Outcomes as they finish (so an aborted run can still tell what it did)."""
+
     outcomes: list[Outcome] = field(default_factory=list)
     interrupted: bool = False
 
@@ -54,7 +69,7 @@ class Report:
 
     @property
     def failed(self) -> bool:
-        return bool(self.having(Status.FAILED))
+        return any(o.status is Status.FAILED for o in self.outcomes)
 
 
 class Progress(Protocol):
@@ -78,6 +93,13 @@ class SilentProgress:
         pass
 
 
+class _Stopped(Exception):  # noqa: N818 - a signal between two methods, never shown
+    """Stop was asked for before the change was known to be done."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+
+
 class Executor:
     def __init__(
         self,
@@ -90,9 +112,10 @@ class Executor:
     ) -> None:
         self.session = session
         self.settings = settings
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or session.policy
         self.progress: Progress = progress or SilentProgress()
         self.stop = stop or asyncio.Event()
+        self.report = Report()
         # QR codes that exist because of this run, per (account, phone): reading back an
         # unknown create must not take another change's new code for its own.
         self._made: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -102,25 +125,21 @@ class Executor:
         """Carry out ``the_plan``, made against ``snapshot`` (the refreshed remote state)."""
         for qr in snapshot.qr_codes:
             self._snapshot[(qr.account, qr.phone)].add(qr.code)
-        report = Report()
         by_account: dict[str, list[Change]] = defaultdict(list)
         for change in the_plan.changes:
             if change.blocked:
-                outcome = Outcome(change, Status.SKIPPED, f"blocked: {change.blocked.reason}")
-                report.outcomes.append(outcome)
-                self.progress.finished(outcome)
+                # Shown in the plan already; reported, not sent to the progress display.
+                reason = f"blocked: {change.blocked.reason}"
+                self.report.outcomes.append(Outcome(change, Status.SKIPPED, reason))
             else:
                 by_account[change.account].append(change)
-        results = await asyncio.gather(
+        await asyncio.gather(
             *(self._run_account(self.session.connection(a), cs) for a, cs in by_account.items())
         )
-        for outcomes in results:
-            report.outcomes.extend(outcomes)
-        report.interrupted = self.stop.is_set()
-        return report
+        self.report.interrupted = self.stop.is_set()
+        return self.report
 
-    async def _run_account(self, conn: Connection, changes: list[Change]) -> list[Outcome]:
-        outcomes: list[Outcome] = []
+    async def _run_account(self, conn: Connection, changes: list[Change]) -> None:
         limit = asyncio.Semaphore(conn.gate.in_flight_for())
         # Creates and updates first: a delete never runs while something it could affect
         # is still being written.
@@ -128,20 +147,20 @@ class Executor:
             [c for c in changes if c.action != "delete"],
             [c for c in changes if c.action == "delete"],
         ]
-        for phase in phases:
 
-            async def one(change: Change) -> Outcome:
-                async with limit:
-                    if self.stop.is_set():
-                        outcome = Outcome(change, Status.SKIPPED, "not started: interrupted")
-                    else:
-                        self.progress.started(change)
-                        outcome = await self._run_change(conn, change)
-                self.progress.finished(outcome)
-                return outcome
+        async def one(change: Change) -> None:
+            async with limit:
+                if self.stop.is_set():
+                    outcome = Outcome(change, Status.SKIPPED, "not started: interrupted")
+                else:
+                    self.progress.started(change)
+                    outcome = await self._run_change(conn, change)
+            self.report.outcomes.append(outcome)
+            self.progress.finished(outcome)
 
-            outcomes.extend(await asyncio.gather(*(one(c) for c in phase)))
-        return outcomes
+        with conn.gate.closing_on(self.stop):
+            for phase in phases:
+                await asyncio.gather(*(one(c) for c in phase))
 
     async def _run_change(self, conn: Connection, change: Change) -> Outcome:
         retries = 0
@@ -151,29 +170,44 @@ class Executor:
             retries += 1
             self.progress.retrying(change, error, delay)
 
+        async def calling(fn: Callable[[], Awaitable[T]], retry_on: frozenset[ErrorClass]) -> T:
+            try:
+                return await self.policy.call(fn, retry_on=retry_on, on_retry=count, stop=self.stop)
+            except ProviderError as error:
+                if self.stop.is_set() and error.retryable:  # not a refusal: cut short
+                    raise _Stopped(_stopped_after(error)) from error
+                raise
+
         last: ProviderError | None = None
-        for _ in range(UNKNOWN_OUTCOME_ROUNDS):
-            try:
-                detail = await self.policy.call(
-                    lambda: self._perform(conn, change),
-                    retry_on=RETRY_READS if change.action == "delete" else RETRY_WRITES,
-                    on_retry=count,
-                )
-                return Outcome(change, Status.SUCCEEDED, detail, retries=retries)
-            except ProviderError as error:
-                last = error
-                if error.error_class is not ErrorClass.UNKNOWN_OUTCOME:
-                    return Outcome(change, Status.FAILED, error=error, retries=retries)
-            # The write may or may not have happened: read back before anything else.
-            retries += 1
-            try:
-                done = await self.policy.call(
-                    lambda: self._in_place(conn, change), retry_on=RETRY_READS, on_retry=count
-                )
-            except ProviderError as error:
-                return Outcome(change, Status.FAILED, error=error, retries=retries)
-            if done is not None:
-                return Outcome(change, Status.SUCCEEDED, done, retries=retries)
+        try:
+            for _ in range(UNKNOWN_OUTCOME_ROUNDS):
+                try:
+                    retry_on = RETRY_READS if change.action == "delete" else RETRY_WRITES
+                    detail = await calling(lambda: self._perform(conn, change), retry_on)
+                    return Outcome(change, Status.SUCCEEDED, detail, retries=retries)
+                except ProviderError as error:
+                    last = error
+                    if error.error_class is not ErrorClass.UNKNOWN_OUTCOME:
+                        return Outcome(change, Status.FAILED, error=error, retries=retries)
+                # The write may or may not have happened: let the provider settle, then
+                # read back before anything else.
+                retries += 1
+                self.progress.retrying(change, last, self.policy.settle)
+                await interruptible_sleep(self.policy.settle, self.stop)
+                if self.stop.is_set():
+                    raise _Stopped(_stopped_after(last))
+                # Each read is retried on its own by the session (RetryingReads).
+                done = await calling(lambda: self._in_place(conn, change), frozenset())
+                if done is not None:
+                    return Outcome(change, Status.SUCCEEDED, done, retries=retries)
+        except _Stopped as stopped:
+            return Outcome(change, Status.SKIPPED, stopped.detail, retries=retries)
+        except GateClosed:  # stopped while its next request waited for its turn
+            first = retries == 0 and last is None
+            detail = "not started: interrupted" if first else "interrupted before it was done"
+            return Outcome(change, Status.SKIPPED, detail, retries=retries)
+        except WasyncError as error:  # a refusal, or a change this provider cannot make
+            return Outcome(change, Status.FAILED, error=error, retries=retries)
         assert last is not None
         return Outcome(change, Status.FAILED, error=last, retries=retries)
 
@@ -185,7 +219,7 @@ class Executor:
             if change.action == "delete":
                 assert isinstance(remote, RemoteQrCode)
                 await provider.delete_qr_code(remote)
-                return f"deleted code {remote.code}"
+                return f"code {remote.code}"
             assert isinstance(desired, QrCode)
             if change.action == "create":
                 made = await provider.create_qr_code(desired)
@@ -197,7 +231,7 @@ class Executor:
         if change.action == "delete":
             assert isinstance(remote, RemoteTemplate)
             await provider.delete_template(remote)
-            return f"deleted {remote.id}"
+            return f"id {remote.id}"
         assert isinstance(desired, Template)
         if change.action == "create":
             made_t = await provider.create_template(desired)
@@ -215,51 +249,41 @@ class Executor:
     async def _qr_in_place(self, conn: Connection, change: Change) -> str | None:
         subject = change.desired or change.remote
         assert isinstance(subject, QrCode | RemoteQrCode)
-        phone = subject.phone
-        key = (change.account, phone)
-        listed = await conn.provider.list_qr_codes(phone)
+        key = (change.account, subject.phone)
+        listed = await conn.provider.list_qr_codes(subject.phone)
         own = change.remote.code if isinstance(change.remote, RemoteQrCode) else None
         if change.action == "delete":
-            return None if any(q.code == own for q in listed) else f"deleted code {own}"
+            return None if any(q.code == own for q in listed) else f"code {own}, {CONFIRMED}"
         # Codes that belong to someone else: everything known before the run but this
         # change's own, and whatever other changes of this run made.
-        others = (self._snapshot[key] - {own}) | (self._made[key] - {own})
+        others = (self._snapshot[key] | self._made[key]) - {own}
         candidates = tuple(q for q in listed if q.code not in others)
-        assert isinstance(change.desired, QrCode)
-        if self._settled(change, Desired(qr_codes=(change.desired,)), Remote(qr_codes=candidates)):
-            mine = next(
-                (
-                    q
-                    for q in candidates
-                    if q.prefilled_message == change.desired.prefilled_message
-                    and q.image == change.desired.image
-                ),
-                None,
-            )
-            if mine is not None:
-                self._made[key].add(mine.code)
-                return f"code {mine.code} (confirmed after an unanswered call)"
-        return None
+        desired = change.desired
+        assert isinstance(desired, QrCode)
+        if not self._settled(change, Desired(qr_codes=(desired,)), Remote(qr_codes=candidates)):
+            return None
+        # Settled: the planner matched a candidate by content; the same rule finds it here.
+        mine = next(
+            (q for q in candidates if (q.prefilled_message, q.image) == _qr_content(desired)),
+            None,
+        ) or next((q for q in candidates if q.prefilled_message == desired.prefilled_message), None)
+        if mine is None:
+            return None
+        self._made[key].add(mine.code)
+        return f"code {mine.code}, {CONFIRMED}"
 
     async def _template_in_place(self, conn: Connection, change: Change) -> str | None:
         t = change.desired if isinstance(change.desired, Template) else None
-        r = change.remote if isinstance(change.remote, RemoteTemplate) else None
-        ref = t or r
-        assert ref is not None
-        phone = ref.phone
-        listed = await conn.provider.list_templates(
-            [phone] if phone else [], [(ref.name, ref.language)]
-        )
-        same = tuple(
-            x
-            for x in listed
-            if (x.name, x.language, x.phone) == (ref.name, ref.language, ref.phone)
-        )
+        ref = t or change.remote
+        assert isinstance(ref, Template | RemoteTemplate)
+        found = await conn.provider.find_template(ref.phone, ref.name, ref.language)
         if change.action == "delete":
-            return None if same else "deleted (confirmed after an unanswered call)"
+            return None if found is not None else f"id {change.remote_id}, {CONFIRMED}"
         assert t is not None
-        if same and self._settled(change, Desired(templates=(t,)), Remote(templates=same)):
-            return f"id {same[0].id} (confirmed after an unanswered call)"
+        if found is None:
+            return None
+        if self._settled(change, Desired(templates=(t,)), Remote(templates=(found,))):
+            return f"id {found.id}, {found.status.lower()}, {CONFIRMED}"
         return None
 
     def _settled(self, change: Change, desired: Desired, remote: Remote) -> bool:
@@ -267,3 +291,16 @@ class Executor:
         settings = {change.account: self.settings[change.account]}
         again = plan(desired, remote, accounts=settings)
         return not any(c.address == change.address for c in again.changes)
+
+
+def _qr_content(qr: QrCode) -> tuple[str, str]:
+    return (qr.prefilled_message, qr.image)
+
+
+def _stopped_after(error: ProviderError) -> str:
+    if error.error_class is ErrorClass.UNKNOWN_OUTCOME:
+        return (
+            f"interrupted after an unanswered call ({error.code}): it may or may not have "
+            "been applied; the next plan shows which"
+        )
+    return f"interrupted before it was done (last answer: {error.code})"

@@ -8,24 +8,32 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from wasync.apply.executor import Outcome, Status
-from wasync.errors import ProviderError
+from wasync.errors import ErrorClass, ProviderError
 from wasync.plan import Change
 
 VERB = {"create": "created", "update": "updated", "delete": "deleted"}
 
 
 def describe(outcome: Outcome) -> str:
+    """One outcome in a few words: ``created (code X)``, ``FAILED: cams ... failed: ...``."""
     change = outcome.change
     if outcome.status is Status.SUCCEEDED:
-        text = f"{VERB[change.action]}"
+        text = VERB[change.action]
         return f"{text} ({outcome.detail})" if outcome.detail else text
     if outcome.status is Status.FAILED and outcome.error is not None:
         return f"FAILED: {outcome.error}"
     return f"skipped: {outcome.detail}"
 
 
+def describe_retry(change: Change, error: ProviderError, delay: float) -> str:
+    if error.error_class is ErrorClass.UNKNOWN_OUTCOME and change.action != "delete":
+        what = "no answer" if error.http_status is None else "no clear answer"
+        return f"{what} ({error.code}); checking in {delay:.1f}s whether it took effect"
+    return f"{error.code}, retrying in {delay:.1f}s"
+
+
 class LineProgress:
-    """One line per finished change; for logs and CI."""
+    """One line per finished change, and one per retry; for logs and CI."""
 
     def __init__(self, file: TextIO) -> None:
         self.file = file
@@ -34,16 +42,16 @@ class LineProgress:
         pass
 
     def retrying(self, change: Change, error: ProviderError, delay: float) -> None:
-        print(
-            f"{change.address}: {error.code}, retrying in {delay:.1f}s", file=self.file, flush=True
-        )
+        print(f"{change.address}: {describe_retry(change, error, delay)}", file=self.file)
+        self.file.flush()
 
     def finished(self, outcome: Outcome) -> None:
-        print(f"{outcome.change.address}: {describe(outcome)}", file=self.file, flush=True)
+        print(f"{outcome.change.address}: {describe(outcome)}", file=self.file)
+        self.file.flush()
 
 
 class BarProgress:
-    """A progress bar with the latest change under it; for a terminal."""
+    """A progress bar, with failures and skips printed above it; for a terminal."""
 
     def __init__(self, file: TextIO, total: int) -> None:
         self.console = Console(file=file, highlight=False, markup=False)

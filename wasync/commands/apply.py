@@ -7,8 +7,10 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -23,9 +25,22 @@ from wasync.plan.saved import SavedPlan, ensure_fresh, read_plan
 from wasync.session import Session
 from wasync.spec.load import LoadedSpecs
 
+# Exit status after a second Ctrl-C abandoned calls in flight (as for any Ctrl-C elsewhere).
+ABORTED_EXIT = 130
+
 
 class ConfirmationError(WasyncError):
     """Apply was asked to run unattended without --auto-approve."""
+
+
+@dataclass(frozen=True)
+class Options:
+    saved: SavedPlan | None
+    targets: Sequence[str]
+    prune: bool
+    force: bool
+    auto_approve: bool
+    interactive: bool
 
 
 def run(
@@ -41,8 +56,9 @@ def run(
     interactive = sys.stdin.isatty() and sys.stderr.isatty()
     if not auto_approve and not interactive:
         raise ConfirmationError(
-            "apply needs confirmation, and there is no terminal to ask on; "
-            "review the plan (wasync plan) and re-run with --auto-approve"
+            "apply needs confirmation and there is no terminal to ask on; nothing was "
+            "changed. Review the plan (wasync plan --out PLAN.json), then run "
+            "wasync apply --plan PLAN.json --auto-approve"
         )
     saved = read_plan(plan_file) if plan_file is not None else None
     if saved is not None:
@@ -52,57 +68,79 @@ def run(
             )
         targets, prune = saved.targets, saved.prune
     config, specs = manager.load(directory)
+    options = Options(saved, targets, prune, force, auto_approve, interactive)
     with ApplyLock(config.root):
-        return asyncio.run(
-            _apply(config, specs, saved, targets, prune, force, auto_approve, interactive)
-        )
+        return asyncio.run(_apply(config, specs, options))
 
 
-async def _apply(
-    config: Config,
-    specs: LoadedSpecs,
-    saved: SavedPlan | None,
-    targets: Sequence[str],
-    prune: bool,
-    force: bool,
-    auto_approve: bool,
-    interactive: bool,
-) -> int:
+async def _apply(config: Config, specs: LoadedSpecs, options: Options) -> int:
     async with Session(config) as session:
-        planned = await manager.make_plan(session, config, specs, prune=prune, targets=targets)
+        planned = await manager.make_plan(
+            session, config, specs, prune=options.prune, targets=options.targets
+        )
         the_plan = planned.plan
-        if saved is not None:
-            ensure_fresh(saved, the_plan)
+        if options.saved is not None:
+            ensure_fresh(options.saved, the_plan)
         write(the_plan.data(), "text", sys.stdout)
         if not the_plan.has_changes:
             return 0
-        the_plan.check_thresholds(force=force)
-        if not auto_approve and not await _confirmed():
+        the_plan.check_thresholds(force=options.force)
+        if not options.auto_approve and not await _confirmed():
             click.echo("Apply cancelled; nothing was changed.", err=True)
             return 1
 
         started = time.monotonic()
-        actionable = [c for c in the_plan.changes if c.actionable]
-        with _progress(interactive, len(actionable)) as progress:
+        with _progress(options.interactive, len(the_plan.actionable)) as progress:
             executor = Executor(session, planned.settings, progress=progress)
-            with _stop_on_interrupt(executor.stop):
-                report = await executor.run(the_plan, planned.remote)
+            with _interrupts(executor.stop) as aborted:
+                try:
+                    report = await executor.run(the_plan, planned.remote)
+                except asyncio.CancelledError:
+                    if not aborted():
+                        raise
+                    _uncancel()
+                    report = executor.report
+                    report.interrupted = True
         _print_report(report, time.monotonic() - started)
+        if aborted():
+            finished = sum(1 for o in report.outcomes if o.change.actionable)
+            unfinished = len(the_plan.actionable) - finished
+            click.echo(
+                f"Aborted: {unfinished} changes were not finished, and calls in flight were "
+                "abandoned, so some may or may not have taken effect. Run wasync plan to see "
+                "where things stand; wasync apply picks up from there.",
+                err=True,
+            )
+            return ABORTED_EXIT
         if report.interrupted:
             click.echo(
-                "Interrupted: calls in flight were finished, nothing new was started. "
+                "Interrupted: the calls in flight were finished and nothing new was started. "
                 "Run wasync apply again to finish; it picks up from the remote state.",
                 err=True,
             )
             return 1
+        return await _check(session, config, specs, options) or (1 if report.failed else 0)
 
-        # The contract: after an apply, a fresh plan has nothing left to do.
-        again = await manager.make_plan(session, config, specs, prune=prune, targets=targets)
-        if again.plan.has_changes:
-            click.echo("\nThe remote still differs from the specs after apply:")
-            write(again.plan.data(), "text", sys.stdout)
-            return 1
-        return 1 if report.failed else 0
+
+async def _check(session: Session, config: Config, specs: LoadedSpecs, options: Options) -> int:
+    """The contract: after an apply, a fresh plan has nothing left to do. 1 if it has."""
+    try:
+        again = await manager.make_plan(
+            session, config, specs, prune=options.prune, targets=options.targets
+        )
+    except WasyncError as exc:
+        click.echo(
+            f"\nApplied, but reading the remote state back failed: {exc}\n"
+            "Run wasync plan to check that nothing is left to do.",
+            err=True,
+        )
+        return 1
+    if again.plan.has_changes:
+        click.echo("\nThe remote still differs from the specs after apply:")
+        write(again.plan.data(), "text", sys.stdout)
+        return 1
+    click.echo("Checked: a fresh plan finds nothing left to do.")
+    return 0
 
 
 async def _confirmed() -> bool:
@@ -126,28 +164,48 @@ def _progress(interactive: bool, total: int) -> Iterator[Progress]:
 
 
 @contextlib.contextmanager
-def _stop_on_interrupt(stop: asyncio.Event) -> Iterator[None]:
-    """First Ctrl-C: finish the calls in flight, start nothing new. Second: abort now."""
+def _interrupts(stop: asyncio.Event) -> Iterator[Callable[[], bool]]:
+    """While changes run: the first Ctrl-C (or SIGTERM) finishes the calls in flight and
+    starts nothing new; a second one abandons them. Yields "was it abandoned?".
+
+    Outside this block Ctrl-C keeps its usual meaning (stop at once; nothing is half-done
+    while planning), so the previous handlers are put back afterwards."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
+    aborted = False
 
-    def on_interrupt() -> None:
+    def on_signal() -> None:
+        nonlocal aborted
         if stop.is_set():
-            if task is not None:
+            if not aborted and task is not None:
+                aborted = True
+                click.echo("\nAborting the calls in flight.", err=True)
                 task.cancel()
             return
         stop.set()
-        click.echo("\nStopping after the calls in flight (Ctrl-C again to abort them).", err=True)
+        click.echo("\nStopping after the calls in flight (Ctrl-C again to abandon them).", err=True)
 
+    installed: list[tuple[signal.Signals, Any]] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(signum)
+        try:
+            loop.add_signal_handler(signum, on_signal)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            continue
+        installed.append((signum, previous))
     try:
-        loop.add_signal_handler(signal.SIGINT, on_interrupt)
-    except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
-        yield
-        return
-    try:
-        yield
+        yield lambda: aborted
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        for signum, previous in installed:
+            loop.remove_signal_handler(signum)
+            signal.signal(signum, previous)
+
+
+def _uncancel() -> None:
+    """Forget the cancellation the abort asked for, so the report can still be written."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
 
 
 def _print_report(report: Report, seconds: float) -> None:
@@ -159,7 +217,8 @@ def _print_report(report: Report, seconds: float) -> None:
             click.echo(f"\n{title}:")
             for o in outcomes:
                 click.echo(f"  {o.change.address}: {describe(o)}")
+    state = "finished with errors" if failed else "interrupted" if report.interrupted else "done"
     click.echo(
-        f"\nApply {'finished with errors' if failed else 'complete'}: {len(done)} succeeded, "
-        f"{len(failed)} failed, {len(skipped)} skipped ({seconds:.1f} s)."
+        f"\nApply {state}: {len(done)} succeeded, {len(failed)} failed, "
+        f"{len(skipped)} skipped ({seconds:.1f} s)."
     )

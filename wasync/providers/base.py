@@ -3,18 +3,21 @@
 Providers are thin adapters: they turn canonical resources into wire requests and wire
 replies back into canonical resources. They hold no planning logic, no retries and no rate
 limiting: each HTTP call goes through the ``CallGate`` the executor hands in, which owns the
-per-account limiter; retries are the executor's. A provider raises ``ProviderError`` (with the
+per-account limiter; retries are the executor's, and reach read calls through the
+``ReadRetry`` it hands in. A provider raises ``ProviderError`` (with the
 right ``ErrorClass``) for every failed call and never anything else for a provider problem.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from wasync.model import Kind, QrCode, RemoteQrCode, RemoteTemplate, Template
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,20 @@ class CallGate(Protocol):
     """Entered around every HTTP request a provider makes (rate limiting lives here)."""
 
     def __call__(self) -> AbstractAsyncContextManager[None]: ...
+
+
+class ReadRetry(Protocol):
+    """Runs one read request (safe to repeat), retrying it as the executor's policy allows.
+
+    A provider passes each read HTTP call through it, one call at a time: a listing of a
+    hundred pages that meets one timeout repeats that page, not the hundred."""
+
+    async def __call__(self, call: Callable[[], Awaitable[T]]) -> T: ...
+
+
+async def no_retry(call: Callable[[], Awaitable[T]]) -> T:
+    """The ``ReadRetry`` of a provider used on its own: each read is tried once."""
+    return await call()
 
 
 @runtime_checkable
@@ -75,6 +92,14 @@ class Provider(Protocol):
         providers). ``detail_for`` names the (name, language) pairs whose components are
         needed; others may come back with ``detailed=False`` when the listing lacks
         components. ``None`` means all."""
+        ...
+
+    async def find_template(
+        self, phone: str | None, name: str, language: str
+    ) -> RemoteTemplate | None:
+        """The one template ``name`` in ``language`` (on ``phone`` for phone-scoped
+        providers), detailed, or None. Reads as little as the API allows: the executor calls
+        it to learn whether a write whose answer was lost took effect."""
         ...
 
     async def create_template(self, template: Template) -> RemoteTemplate: ...

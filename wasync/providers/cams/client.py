@@ -26,7 +26,7 @@ from wasync.config import CamsAccount
 from wasync.errors import ConfigError, ErrorClass, ProtocolError, ProviderError
 from wasync.log import http_call, http_log, redact, register_secret
 from wasync.model import QrCode, RemoteQrCode, RemoteTemplate, Template
-from wasync.providers.base import CallGate
+from wasync.providers.base import CallGate, ReadRetry, no_retry
 from wasync.providers.cams import mapping, signing
 from wasync.providers.cams.traits import CAMS_TRAITS
 from wasync.providers.transport import timeout_hint, tls_failure, tls_hint
@@ -128,6 +128,7 @@ class CamsProvider:
         *,
         http: httpx.AsyncClient,
         gate: CallGate | None = None,
+        reads: ReadRetry = no_retry,
         clock: Callable[[], float] = time.time,
     ) -> None:
         key_id, secret = account.access_key_id, account.access_key_secret
@@ -150,6 +151,7 @@ class CamsProvider:
         register_secret(self._key_secret.get_secret_value())
         self._http = http
         self._gate = gate
+        self._reads = reads
         self._clock = clock
 
     def __repr__(self) -> str:
@@ -228,6 +230,10 @@ class CamsProvider:
             hint=hint_for(code, action, self.account),
             retry_after=_retry_after(response.headers),
         )
+
+    async def _read(self, action: str, params: Mapping[str, str | None]) -> dict[str, Any]:
+        """A call that changes nothing, so it may be retried (signed afresh each time)."""
+        return await self._reads(lambda: self._call(action, params))
 
     def _transport_error(
         self, action: str, exc: httpx.TransportError, error_class: ErrorClass, what: str
@@ -372,7 +378,7 @@ class CamsProvider:
 
     async def list_qr_codes(self, phone: str) -> list[RemoteQrCode]:
         action = "ListPhoneMessageQrdl"
-        body = await self._call(action, {"PhoneNumber": phone})
+        body = await self._read(action, {"PhoneNumber": phone})
         data = body.get("Data")
         if data is None:
             return []
@@ -409,12 +415,15 @@ class CamsProvider:
 
     # --- templates ---------------------------------------------------------------------------
 
-    async def _list_all(self) -> list[RemoteTemplate]:
+    async def _list_all(self, **filters: str) -> list[RemoteTemplate]:
+        """Every page of ListChatappTemplate; ``filters`` are its own (``Name``, ...)."""
         action = "ListChatappTemplate"
         listed: dict[tuple[str, str], RemoteTemplate] = {}
         for index in range(1, _MAX_PAGES + 1):
             page = mapping.compact_json({"Index": index, "Size": LIST_PAGE_SIZE})
-            body = await self._call(action, {"TemplateType": mapping.TEMPLATE_TYPE, "Page": page})
+            body = await self._read(
+                action, {**filters, "TemplateType": mapping.TEMPLATE_TYPE, "Page": page}
+            )
             items = body.get("ListTemplate") or []
             total = body.get("Total")
             if not isinstance(items, list) or (total is not None and not isinstance(total, int)):
@@ -440,7 +449,7 @@ class CamsProvider:
     async def _detail(self, template: RemoteTemplate) -> RemoteTemplate | None:
         action = "GetChatappTemplateDetail"
         try:
-            body = await self._call(
+            body = await self._read(
                 action,
                 {
                     "TemplateCode": template.id,
@@ -485,6 +494,18 @@ class CamsProvider:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
         return [t for t in results if t is not None]
+
+    async def find_template(
+        self, phone: str | None, name: str, language: str
+    ) -> RemoteTemplate | None:
+        """ListChatappTemplate filtered by ``Name`` and ``Language``, then the detail of the
+        match (``phone`` is ignored, as in ``list_templates``). The ``Name`` filter may match
+        more than the exact name, so the exact one is picked here."""
+        listed = await self._list_all(Name=name, Language=language)
+        for template in listed:
+            if (template.name, template.language) == (name, language):
+                return await self._detail(template)
+        return None
 
     def _template_params(self, action: str, template: Template) -> dict[str, str]:
         try:

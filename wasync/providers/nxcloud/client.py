@@ -34,7 +34,7 @@ from wasync.config import NxcloudAccount
 from wasync.errors import ConfigError, ErrorClass, ProtocolError, ProviderError, WasyncError
 from wasync.log import http_call, http_log, register_secret
 from wasync.model import JsonDict, QrCode, RemoteQrCode, RemoteTemplate, Template
-from wasync.providers.base import CallGate
+from wasync.providers.base import CallGate, ReadRetry, no_retry
 from wasync.providers.nxcloud.mapping import (
     MalformedTemplateError,
     components_from_wire,
@@ -72,6 +72,7 @@ class NxcloudProvider:
         *,
         http: httpx.AsyncClient,
         gate: CallGate | None = None,
+        reads: ReadRetry = no_retry,
         clock: Callable[[], float] = time.time,
         algorithm: str = "md5",
     ) -> None:
@@ -97,6 +98,7 @@ class NxcloudProvider:
         self._timeout = account.timeout
         self._http = http
         self._gate: CallGate = gate or _no_gate
+        self._reads = reads
         self._clock = clock
         self._algorithm = algorithm
 
@@ -135,6 +137,17 @@ class NxcloudProvider:
             out += await self._list_phone(phone)
         return out
 
+    async def find_template(
+        self, phone: str | None, name: str, language: str
+    ) -> RemoteTemplate | None:
+        """getTemplate filtered by ``name`` on ``phone``, then the ``language`` wanted."""
+        if not phone:
+            raise WasyncError(f"{name}.{language}: NXCloud templates need a phone to look up")
+        for template in await self._list_phone(phone, name=name):
+            if (template.name, template.language) == (name, language):
+                return template
+        return None
+
     async def _list_phone(self, phone: str, name: str | None = None) -> list[RemoteTemplate]:
         out: list[RemoteTemplate] = []
         after: str | None = None
@@ -145,7 +158,7 @@ class NxcloudProvider:
                 payload["name"] = name
             if after is not None:
                 payload["after"] = after
-            data = await self._call("getTemplate", payload, phone=phone)
+            data = await self._read("getTemplate", payload, phone=phone)
             page = _object(data, "getTemplate", "data")
             items = page.get("data")
             if not isinstance(items, list):
@@ -275,6 +288,10 @@ class NxcloudProvider:
 
     async def _exists(self, phone: str, name: str) -> bool:
         return any(t.name == name for t in await self._list_phone(phone, name=name))
+
+    async def _read(self, action: str, payload: JsonDict, *, phone: str) -> Any:
+        """A call that changes nothing, so it may be retried (signed afresh each time)."""
+        return await self._reads(lambda: self._call(action, payload, phone=phone))
 
     async def _call(
         self,
