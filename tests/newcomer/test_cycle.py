@@ -29,7 +29,7 @@ def test_plan_apply_plan_converges_with_no_credentials(tmp_path: Path) -> None:
 
     applied = wasync("apply", specs, "--auto-approve")
     assert applied.exit_code == 0, applied.output
-    assert "Apply complete: 14 succeeded, 0 failed, 0 skipped" in applied.stdout
+    assert "Apply done: 14 succeeded, 0 failed, 0 skipped" in applied.stdout
 
     again = wasync("plan", specs, "--detailed-exitcode")
     assert again.exit_code == 0, again.output
