@@ -112,7 +112,9 @@ class Session:
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         )
         self._clients.append(client)
-        provider = _provider_for(account, client, gate, RetryingReads(self.policy, gate))
+        provider = _provider_for(
+            account, client, gate, RetryingReads(self.policy, gate, account.name)
+        )
         return Connection(account=account, provider=provider, gate=gate)
 
 

@@ -24,6 +24,7 @@ from tenacity import (
 )
 
 from wasync.errors import ErrorClass, ProviderError
+from wasync.output import visible
 
 T = TypeVar("T")
 log = logging.getLogger("wasync.apply")
@@ -207,16 +208,42 @@ class RetryPolicy:
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
 
+# A read retried after a wait this long is worth a line on stderr: a provider that keeps
+# failing would otherwise leave the terminal silent for minutes (the waits add up to ~1 min,
+# each call up to the account's timeout).
+NOTICE_AFTER_S = 2.0
+
+
 class RetryingReads:
     """The ``ReadRetry`` a session hands an account's provider: each read call retried by
     ``policy``, and no retry started once the account's gate is closing."""
 
-    def __init__(self, policy: RetryPolicy, gate: RateGate) -> None:
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        gate: RateGate,
+        account: str = "",
+        notice_after: float = NOTICE_AFTER_S,
+    ) -> None:
         self.policy = policy
         self.gate = gate
+        self.account = account
+        self.notice_after = notice_after
 
     async def __call__(self, call: Callable[[], Awaitable[T]]) -> T:
-        return await self.policy.call(call, retry_on=RETRY_READS, stop=self.gate.stop)
+        return await self.policy.call(
+            call, retry_on=RETRY_READS, stop=self.gate.stop, on_retry=self._notice
+        )
+
+    def _notice(self, error: ProviderError, delay: float) -> None:
+        if delay >= self.notice_after:
+            # No handler unless --debug: logging's last resort prints warnings to stderr.
+            log.warning(
+                "%s: still failing: %s; retrying in %.0f s",
+                self.account or error.provider,
+                visible(error.describe()),
+                delay,
+            )
 
 
 async def interruptible_sleep(seconds: float, stop: asyncio.Event | None) -> None:

@@ -9,13 +9,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from wasync.apply.executor import Outcome, Status
 from wasync.errors import ErrorClass, ProviderError
+from wasync.output import visible
 from wasync.plan import Change
 
 VERB = {"create": "created", "update": "updated", "delete": "deleted"}
 
 
 def describe(outcome: Outcome) -> str:
-    """One outcome in a few words: ``created (code X)``, ``FAILED: cams ... failed: ...``."""
+    """One outcome in a few words: ``created (code X)``, ``FAILED: cams ... failed: ...``.
+    Provider text may hold anything: hidden and control characters are shown, not sent."""
+    return visible(_describe(outcome))
+
+
+def _describe(outcome: Outcome) -> str:
     change = outcome.change
     if outcome.status is Status.SUCCEEDED:
         text = VERB[change.action]
@@ -28,8 +34,8 @@ def describe(outcome: Outcome) -> str:
 def describe_retry(change: Change, error: ProviderError, delay: float) -> str:
     if error.error_class is ErrorClass.UNKNOWN_OUTCOME and change.action != "delete":
         what = "no answer" if error.http_status is None else "no clear answer"
-        return f"{what} ({error.code}); checking in {delay:.1f}s whether it took effect"
-    return f"{error.code}, retrying in {delay:.1f}s"
+        return visible(f"{what} ({error.code}); checking in {delay:.1f}s whether it took effect")
+    return visible(f"{error.code}, retrying in {delay:.1f}s")
 
 
 class LineProgress:
