@@ -55,6 +55,7 @@ from wasync.model import (
     RemoteQrCode,
     RemoteTemplate,
     Template,
+    address_of,
 )
 from wasync.plan import AccountSettings, Change, Plan, plan
 from wasync.providers import TRAITS
@@ -65,7 +66,7 @@ from wasync.spec.explain import explain, format_path
 from wasync.spec.load import LoadedSpecs
 from wasync.spec.rules import Ctx, check_qr, check_template
 from wasync.spec.rules.resources import LABEL, PHONE, provider_name
-from wasync.spec.write import SpecFile, address_of
+from wasync.spec.write import SpecFile
 from wasync.spec.yaml import Positions
 
 T = TypeVar("T")

@@ -245,6 +245,25 @@ def template_address(account: str, phone: str | None, name: str, language: str) 
     return ".".join(parts)
 
 
+def address_of(kind: str, raw: Any) -> str | None:
+    """The address of a spec entry as written (``None`` when its identity fields are not
+    all there): how an entry in a file is found again."""
+    if not isinstance(raw, Mapping):
+        return None
+    account, phone = raw.get("account"), raw.get("phone")
+    if not isinstance(account, str):
+        return None
+    if kind == "qr_codes":
+        label = raw.get("label")
+        if isinstance(phone, str) and isinstance(label, str):
+            return qr_address(account, phone, label)
+        return None
+    name, language = raw.get("name"), raw.get("language")
+    if isinstance(name, str) and isinstance(language, str):
+        return template_address(account, phone if isinstance(phone, str) else None, name, language)
+    return None
+
+
 def canonical_components(components: Iterable[BaseModel | Mapping[str, Any]]) -> list[JsonDict]:
     """The comparable form of components: plain JSON, absent and empty values dropped.
 

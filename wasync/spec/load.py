@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from wasync.config import CONFIG_FILE, Config, read_config
 from wasync.errors import Location, Problem, SpecError
 from wasync.gcpause import gc_paused
-from wasync.model import Desired, QrCode, Template, qr_address, template_address
+from wasync.model import Desired, QrCode, Template, address_of
 from wasync.providers import TRAITS
 from wasync.spec.explain import describe, did_you_mean, explain, format_path
 from wasync.spec.rules import Ctx, check_qr, check_template
@@ -205,7 +205,7 @@ class _Loader:
         positions: Positions,
         base: DataPath,
     ) -> None:
-        ctx = Ctx(_guess_address(kind, raw) or format_path(base), positions, base)
+        ctx = Ctx(address_of(kind, raw) or format_path(base), positions, base)
         try:
             resource = model.model_validate(raw, strict=True)
         except ValidationError as exc:
@@ -260,24 +260,6 @@ class _Loader:
             ctx.error(("code",), f"code {qr.code!r} is already pinned at {first}")
         else:
             self.pinned[key] = here
-
-
-def _guess_address(kind: str, raw: Any) -> str | None:
-    """The address of a resource that failed validation, when its identity fields are there."""
-    if not isinstance(raw, dict):
-        return None
-    account, phone = raw.get("account"), raw.get("phone")
-    if not isinstance(account, str):
-        return None
-    if kind == "qr_codes":
-        label = raw.get("label")
-        if isinstance(phone, str) and isinstance(label, str):
-            return qr_address(account, phone, label)
-        return None
-    name, language = raw.get("name"), raw.get("language")
-    if isinstance(name, str) and isinstance(language, str):
-        return template_address(account, phone if isinstance(phone, str) else None, name, language)
-    return None
 
 
 def load_specs(

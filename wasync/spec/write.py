@@ -22,29 +22,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from wasync.model import qr_address, template_address
+from wasync.model import address_of
 
 KINDS = ("qr_codes", "templates")
 _WIDTH = 4096  # never fold a long line: a spec is read and diffed line by line
-
-
-def address_of(kind: str, raw: Any) -> str | None:
-    """The address of a spec entry as written (``None`` when its identity fields are not
-    all there): how an entry in a file is found again."""
-    if not isinstance(raw, Mapping):
-        return None
-    account, phone = raw.get("account"), raw.get("phone")
-    if not isinstance(account, str):
-        return None
-    if kind == "qr_codes":
-        label = raw.get("label")
-        if isinstance(phone, str) and isinstance(label, str):
-            return qr_address(account, phone, label)
-        return None
-    name, language = raw.get("name"), raw.get("language")
-    if isinstance(name, str) and isinstance(language, str):
-        return template_address(account, phone if isinstance(phone, str) else None, name, language)
-    return None
 
 
 class SpecFile:
