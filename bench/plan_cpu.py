@@ -16,6 +16,8 @@ import random
 import time
 import tracemalloc
 
+from fixtures import template_entry
+
 from wasync.model import Desired, QrCode, Remote, RemoteQrCode, RemoteTemplate, Template
 from wasync.plan import AccountSettings, plan
 from wasync.plan.render import FORMATS, write
@@ -31,34 +33,7 @@ PHONES = [f"86185000{i:05}" for i in range(20)]
 
 def template(i: int, text_: str) -> Template:
     return Template.model_validate(
-        {
-            "account": "shop-nx",
-            "phone": PHONES[i % len(PHONES)],
-            "name": f"tpl_{i:05}",
-            "language": ("en_US", "es", "pt_BR")[i % 3],
-            "category": "UTILITY",
-            "components": [
-                {
-                    "type": "HEADER",
-                    "format": "IMAGE",
-                    "example": {"header_url": "https://cdn.example/sample.png"},
-                },
-                {"type": "BODY", "text": text_, "example": {"body_text": [["Ann", "12345"]]}},
-                {"type": "FOOTER", "text": "Reply STOP to opt out"},
-                {
-                    "type": "BUTTONS",
-                    "buttons": [
-                        {
-                            "type": "URL",
-                            "text": "Track",
-                            "url": "https://shop.example/t/{{1}}",
-                            "example": ["https://shop.example/t/12345"],
-                        },
-                        {"type": "QUICK_REPLY", "text": "Help"},
-                    ],
-                },
-            ],
-        }
+        template_entry(i, "shop-nx", PHONES[i % len(PHONES)], body=text_)
     )
 
 

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import fixtures
+
 from wasync.config import Config
 from wasync.model import JsonDict, Remote, Template
 from wasync.plan import Plan, from_config, plan
@@ -53,40 +55,11 @@ T = TypeVar("T")
 SPACE = "cams-bench"
 QR_PHONES = [f"86158{i:08}" for i in range(100)]
 NX_PHONES = [f"86185{i:08}" for i in range(20)]
-BODY = "Hi {{1}}, your order {{2}} has shipped and will arrive soon."
 
 
 def template_entry(i: int, account: str) -> JsonDict:
-    entry: JsonDict = {
-        "account": account,
-        "name": f"tpl_{i:05}",
-        "language": ("en_US", "es", "pt_BR")[i % 3],
-        "category": "UTILITY",
-        "components": [
-            {
-                "type": "HEADER",
-                "format": "IMAGE",
-                "example": {"header_url": "https://cdn.example/s.png"},
-            },
-            {"type": "BODY", "text": BODY, "example": {"body_text": [["Ann", "12345"]]}},
-            {"type": "FOOTER", "text": "Reply STOP to opt out"},
-            {
-                "type": "BUTTONS",
-                "buttons": [
-                    {
-                        "type": "URL",
-                        "text": "Track",
-                        "url": "https://shop.example/t/{{1}}",
-                        "example": ["https://shop.example/t/12345"],
-                    },
-                    {"type": "QUICK_REPLY", "text": "Help"},
-                ],
-            },
-        ],
-    }
-    if account == "shop-nx":
-        entry["phone"] = NX_PHONES[i % len(NX_PHONES)]
-    return entry
+    phone = NX_PHONES[i % len(NX_PHONES)] if account == "shop-nx" else None
+    return fixtures.template_entry(i, account, phone)
 
 
 def qr_entry(i: int) -> JsonDict:
@@ -175,7 +148,7 @@ def seed(
             continue
         t = Template.model_validate(entry)
         if roll < drift:
-            body = {**entry["components"][1], "text": BODY.replace("soon", "tomorrow")}
+            body = {**entry["components"][1], "text": fixtures.BODY.replace("soon", "tomorrow")}
             t = Template.model_validate(
                 {**entry, "components": [entry["components"][0], body, *entry["components"][2:]]}
             )
