@@ -74,10 +74,6 @@ def redact(text: str) -> str:
     return pattern.sub(REDACTED, text) if pattern else text
 
 
-def has_secrets() -> bool:
-    return _pattern is not None
-
-
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: (REDACTED if k.lower() in SECRET_HEADERS else redact(v)) for k, v in headers.items()}
 

@@ -13,7 +13,7 @@ dashes indented under their key, short lists of plain values in flow style
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -202,14 +202,3 @@ def same_scalar(node: Any, value: Any) -> bool:
     if isinstance(value, float) and isinstance(node, float):
         return float(node) == value
     return False
-
-
-def walk_entries(data: Any) -> Iterator[tuple[str, int, Any]]:
-    """``(kind, index, raw)`` of every entry of a loaded spec file."""
-    if not isinstance(data, Mapping):
-        return
-    for kind in KINDS:
-        entries = data.get(kind)
-        if isinstance(entries, list):
-            for i, raw in enumerate(entries):
-                yield kind, i, raw
