@@ -47,6 +47,7 @@ from starlette.types import Receive, Scope, Send
 
 from wasync import manager
 from wasync.apply.executor import Executor, Status
+from wasync.loading import load_desired
 from wasync.sandbox import cams
 from wasync.sandbox.common import (
     DEFAULT_ACCESS_KEY_ID,
@@ -55,7 +56,6 @@ from wasync.sandbox.common import (
     serving,
 )
 from wasync.session import Session
-from wasync.spec import load_desired
 
 SPACE = "cams-bench"
 PHONES = [f"861580000{i:04}" for i in range(10)]

@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 import fixtures
 
 from wasync.config import Config
+from wasync.loading import load_desired
 from wasync.model import JsonDict, Remote, Template
 from wasync.plan import Plan, from_config, plan
 from wasync.providers.cams import mapping as cams_mapping
@@ -48,7 +49,6 @@ from wasync.refresh import refresh
 from wasync.sandbox import cams, nxcloud
 from wasync.sandbox.common import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, serving
 from wasync.session import Session
-from wasync.spec import load_desired
 from wasync.spec.load import LoadedSpecs
 
 T = TypeVar("T")

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from wasync.config import CamsAccount, NxcloudAccount, load_config
 from wasync.errors import ConfigError, Location, SpecError
+from wasync.loading import load_config
 from wasync.log import redact
+from wasync.providers.cams.account import CamsAccount
+from wasync.providers.nxcloud.account import NxcloudAccount
 
 
 def write(root: Path, text: str) -> Path:

@@ -27,6 +27,7 @@ import click
 
 from wasync import __version__
 from wasync.errors import WasyncError
+from wasync.providers import registry
 
 DIR = click.argument(
     "directory", type=click.Path(file_okay=False, path_type=Path), default=".", required=False
@@ -41,6 +42,22 @@ TARGET = click.option(
 PRUNE = click.option(
     "--prune", is_flag=True, help="Also delete remote resources that no spec names."
 )
+
+
+class ProviderChoice(click.Choice[str]):
+    """The registry's provider names, read when they are needed (so a provider registered
+    after this module was imported is a choice too); naming them imports no provider."""
+
+    def __init__(self) -> None:
+        super().__init__(registry.names())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return registry.names()
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        """click.Choice sets its choices once; these are always the registry's."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -187,9 +204,7 @@ def sandbox() -> None:
 
 
 @sandbox.command()
-@click.option(
-    "--provider", type=click.Choice(["cams", "nxcloud"]), required=True, help="API to emulate."
-)
+@click.option("--provider", type=ProviderChoice(), required=True, help="API to emulate.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8080, show_default=True)
 @click.option(

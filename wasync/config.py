@@ -6,25 +6,41 @@ held as ``SecretStr`` so that no repr, log or error can show them, and each is r
 
 ``${VAR}`` works in any string value; ``$$`` is a literal ``$``. A missing variable is an
 error naming the variable, the file, line and field, never a value.
+
+This module knows no provider: each provider's account model (a subclass of ``AccountBase``)
+and credential fields come in through ``read_config``'s ``providers`` (the registry's
+plugins, see ``wasync.loading``), so that config sits below the providers.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from wasync.errors import ConfigError, Location, Problem, SpecError
+from wasync.errors import ConfigError, Location, Problem
 from wasync.log import register_secret
-from wasync.spec.explain import describe, did_you_mean, explain, format_path
+from wasync.spec import CONFIG_FILE
+from wasync.spec.explain import describe, did_you_mean, explain, format_path, quoted
 from wasync.spec.yaml import DEFAULT_LIMITS, DataPath, Limits, Positions, YamlProblems, read_yaml
 
+__all__ = [
+    "CONFIG_FILE",
+    "SANDBOX",
+    "AccountBase",
+    "AccountKind",
+    "Config",
+    "ConfigLoad",
+    "Thresholds",
+    "read_config",
+]
+
 SANDBOX = "sandbox"
-CONFIG_FILE = "wasync.yaml"
 
 
 class Thresholds(BaseModel):
@@ -41,6 +57,9 @@ class Thresholds(BaseModel):
 
 
 class AccountBase(BaseModel):
+    """What every account has, whatever its provider. A provider's account model (in its own
+    folder) adds ``provider: Literal["<name>"]`` and its own fields and credentials."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(description="The account's key in wasync.yaml; part of addresses.")
@@ -54,27 +73,38 @@ class AccountBase(BaseModel):
         False, description="Allow an http:// endpoint (only for your own test servers)."
     )
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    provider: str = Field(description="The provider's name, e.g. the one of `wasync sandbox`.")
 
     @property
     def is_sandbox(self) -> bool:
         return self.endpoint == SANDBOX
 
 
-class CamsAccount(AccountBase):
-    provider: Literal["cams"]
-    cust_space_id: str | None = None
-    access_key_id: SecretStr | None = None
-    access_key_secret: SecretStr | None = None
+class CredentialInfo(Protocol):
+    @property
+    def example(self) -> str:
+        """How wasync.yaml should write it, e.g. ``${NXCLOUD_ACCESS_KEY}``."""
+        ...
 
 
-class NxcloudAccount(AccountBase):
-    provider: Literal["nxcloud"]
-    appkey: str
-    access_key: SecretStr | None = None
-    secret_key: SecretStr | None = None
+class AccountKind(Protocol):
+    """What config needs of a provider (the registry's plugins are these)."""
 
+    @property
+    def name(self) -> str:
+        """The ``provider:`` value that selects it."""
+        ...
 
-Account = Annotated[CamsAccount | NxcloudAccount, Field(discriminator="provider")]
+    @property
+    def display_name(self) -> str: ...
+
+    @property
+    def account_model(self) -> type[AccountBase]: ...
+
+    @property
+    def credentials(self) -> Mapping[str, CredentialInfo]:
+        """Secret fields of ``account_model``: required for a real endpoint, redacted."""
+        ...
 
 
 class Config(BaseModel):
@@ -83,7 +113,7 @@ class Config(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     root: Path
-    accounts: dict[str, Account]
+    accounts: dict[str, AccountBase]
     locations: dict[str, Location] = Field(
         default_factory=dict, description="Where each account is declared, by account name."
     )
@@ -92,27 +122,30 @@ class Config(BaseModel):
 # --- loading wasync.yaml -------------------------------------------------------------------
 
 ACCOUNT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
-CREDENTIALS: dict[str, tuple[str, ...]] = {
-    "cams": ("access_key_id", "access_key_secret"),
-    "nxcloud": ("access_key", "secret_key"),
-}
-CREDENTIAL_EXAMPLES = {
-    "access_key_id": "${ALIBABA_CLOUD_ACCESS_KEY_ID}",
-    "access_key_secret": "${ALIBABA_CLOUD_ACCESS_KEY_SECRET}",
-    "access_key": "${NXCLOUD_ACCESS_KEY}",
-    "secret_key": "${NXCLOUD_SECRET_KEY}",
-}
 TOP_LEVEL_KEYS = ("accounts",)
 # $$ is a literal $; ${NAME} is an environment variable; a lone ${ is an error.
 _REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ACCOUNT_ADAPTER: TypeAdapter[CamsAccount | NxcloudAccount] = TypeAdapter(Account)
 
-EXAMPLE = """\
-accounts:
-  shop:
-    provider: cams          # or nxcloud
-    endpoint: sandbox       # the built-in emulator; or the provider's https:// URL"""
+
+def example(names: Sequence[str]) -> str:
+    """A wasync.yaml to start from, naming the providers there are."""
+    first = f"provider: {names[0] if names else '...'}"
+    if len(names) > 1:
+        first = f"{first:<23} # or {_either(names[1:])}"
+    return (
+        "accounts:\n"
+        "  shop:\n"
+        f"    {first}\n"
+        "    endpoint: sandbox       # the built-in emulator; or the provider's https:// URL"
+    )
+
+
+def _either(names: Sequence[str]) -> str:
+    """``cams``, ``cams or nxcloud``, ``a, b or c``."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 @dataclass(frozen=True)
@@ -126,26 +159,21 @@ class ConfigLoad:
     path: Path
 
 
-def load_config(
-    directory: Path, limits: Limits = DEFAULT_LIMITS, *, resolve_env: bool = True
-) -> Config:
-    """Read ``directory/wasync.yaml``. Raises ``ConfigError`` when there is none, and
-    ``SpecError`` listing every problem when it is not valid."""
-    loaded = read_config(directory, limits, resolve_env=resolve_env)
-    if loaded.problems:
-        raise SpecError(loaded.problems)
-    return loaded.config
-
-
 def read_config(
-    directory: Path, limits: Limits = DEFAULT_LIMITS, *, resolve_env: bool = True
+    directory: Path,
+    providers: Iterable[AccountKind],
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    resolve_env: bool = True,
 ) -> ConfigLoad:
     """Read ``directory/wasync.yaml``, collecting its problems instead of raising them
-    (``ConfigError`` still when there is no file to read).
+    (``ConfigError`` still when there is no file to read). ``providers`` are the kinds of
+    account there are, by their ``name`` (the ``provider:`` that selects one).
 
     Without ``resolve_env`` (offline validation, e.g. a pre-commit hook or a CI job with no
     secrets), an unset ``${VAR}`` is not an error: the reference must still be well formed,
     and the account keeps the reference text as a stand-in for its value."""
+    kinds = {kind.name: kind for kind in providers}
     path = directory / CONFIG_FILE
     if not directory.is_dir():
         raise ConfigError(
@@ -158,18 +186,22 @@ def read_config(
         )
     if not path.is_file():
         raise ConfigError(
-            f"no {CONFIG_FILE} in {directory}; create {path} listing your accounts, e.g.\n{EXAMPLE}"
+            f"no {CONFIG_FILE} in {directory}; create {path} listing your accounts, e.g.\n"
+            f"{example(list(kinds))}"
         )
     file = str(path)
     try:
         doc = read_yaml(path, file, limits)
     except YamlProblems as exc:
         return ConfigLoad(Config(root=directory, accounts={}), exc.problems, frozenset(), path)
-    return _Reader(doc.positions, resolve_env).read(doc.data, directory, path)
+    return _Reader(kinds, doc.positions, resolve_env).read(doc.data, directory, path)
 
 
 class _Reader:
-    def __init__(self, positions: Positions, resolve_env: bool = True) -> None:
+    def __init__(
+        self, kinds: Mapping[str, AccountKind], positions: Positions, resolve_env: bool = True
+    ) -> None:
+        self.kinds = kinds
         self.positions = positions
         self.resolve_env = resolve_env
         self.problems: list[Problem] = []
@@ -183,7 +215,7 @@ class _Reader:
         self.problems.append(Problem(message, where, field=format_path(path) or None))
 
     def read(self, data: Any, directory: Path, path: Path) -> ConfigLoad:
-        accounts: dict[str, CamsAccount | NxcloudAccount] = {}
+        accounts: dict[str, AccountBase] = {}
         locations: dict[str, Location] = {}
         declared: set[str] = set()
         raw_accounts = self._top_level(data)
@@ -201,7 +233,7 @@ class _Reader:
             self.error(
                 (),
                 "empty; list your accounts under `accounts:`, each with a `provider:` "
-                "(cams or nxcloud) and an `endpoint:` (sandbox or an https:// URL)",
+                f"({_either(list(self.kinds))}) and an `endpoint:` (sandbox or an https:// URL)",
             )
             return {}
         if not isinstance(data, dict):
@@ -227,7 +259,7 @@ class _Reader:
             self.error(("accounts",), "no accounts; add at least one")
         return accounts
 
-    def _account(self, name: str, raw: Any) -> CamsAccount | NxcloudAccount | None:
+    def _account(self, name: str, raw: Any) -> AccountBase | None:
         base: DataPath = ("accounts", name)
         ok = True
         if not ACCOUNT_NAME.fullmatch(name):
@@ -253,19 +285,44 @@ class _Reader:
         if values is None:
             ok = False
             values = raw
-        for field in CREDENTIALS.get(str(values.get("provider")), ()):
+        kind = self._kind(base, values)
+        if kind is None:
+            return None
+        for field in kind.credentials:
             secret = values.get(field)
             if isinstance(secret, str):
                 register_secret(secret)
+        model = kind.account_model
         try:
-            account = _ACCOUNT_ADAPTER.validate_python({**values, "name": name}, strict=True)
+            account = model.model_validate({**values, "name": name}, strict=True)
         except ValidationError as exc:
-            for f in explain(exc, Account, values, self.references):
+            for f in explain(exc, model, values, self.references):
                 self.error((*base, *f.path), f.message, key=f.key, at=(*base, *f.at))
             return None
-        if not self._check(base, account):
+        if not self._check(base, account, kind):
             ok = False
         return account if ok else None
+
+    def _kind(self, base: DataPath, values: dict[str, Any]) -> AccountKind | None:
+        """The kind of account ``provider:`` names; None (and a problem) if it names none."""
+        names = list(self.kinds)
+        allowed = f"allowed: {', '.join(names)}"
+        if "provider" not in values:
+            self.error((*base, "provider"), f"missing; {allowed}", at=base)
+            return None
+        provider = values["provider"]
+        if not isinstance(provider, str):
+            self.error(
+                (*base, "provider"), f"expected one of {', '.join(names)}, got {describe(provider)}"
+            )
+            return None
+        kind = self.kinds.get(provider)
+        if kind is None:
+            guess = did_you_mean(provider, names)
+            hint = f"did you mean {guess}? ({allowed})" if guess else allowed
+            shown = quoted(self.references.get(provider, provider))  # ${VAR}, never a secret
+            self.error((*base, "provider"), f"{shown} is not a provider; {hint}")
+        return kind
 
     def _substitute(self, base: DataPath, raw: dict[str, Any]) -> dict[str, Any] | None:
         """``raw`` with ``${VAR}`` replaced in every string; None if a variable is missing."""
@@ -292,7 +349,7 @@ class _Reader:
         result = walk(raw, base)
         return result if ok else None
 
-    def _check(self, base: DataPath, account: CamsAccount | NxcloudAccount) -> bool:
+    def _check(self, base: DataPath, account: AccountBase, kind: AccountKind) -> bool:
         before = len(self.problems)
         endpoint = account.endpoint
         if endpoint != SANDBOX:
@@ -309,12 +366,12 @@ class _Reader:
                     "expected 'sandbox' (the built-in emulator) or the provider's https:// URL",
                 )
                 return False
-            for field in CREDENTIALS[account.provider]:
+            for field, credential in kind.credentials.items():
                 if getattr(account, field) is None:
                     self.error(
                         (*base, field),
                         f"required for a real endpoint, e.g. {field}: "
-                        f"{CREDENTIAL_EXAMPLES[field]} (only endpoint: sandbox may omit it)",
+                        f"{credential.example} (only endpoint: sandbox may omit it)",
                         at=base,
                     )
         return len(self.problems) == before

@@ -44,9 +44,9 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from wasync.apply.limits import RETRY_READS, RetryPolicy
-from wasync.config import Account, Config, read_config
+from wasync.config import AccountBase, Config
 from wasync.errors import ConfigError, Problem, SpecError, WasyncError
+from wasync.loading import load_desired, read_config
 from wasync.model import (
     Desired,
     JsonDict,
@@ -57,17 +57,17 @@ from wasync.model import (
     Template,
     address_of,
 )
+from wasync.pacing import RETRY_READS, RetryPolicy
 from wasync.plan import AccountSettings, Change, Plan, plan
-from wasync.providers import TRAITS
-from wasync.providers.base import ProviderTraits
+from wasync.providers import registry
 from wasync.session import Session
-from wasync.spec import load_desired
 from wasync.spec.explain import explain, format_path
 from wasync.spec.load import LoadedSpecs
 from wasync.spec.rules import Ctx, check_qr, check_template
-from wasync.spec.rules.resources import LABEL, PHONE, provider_name
+from wasync.spec.rules.resources import LABEL, PHONE
 from wasync.spec.write import SpecFile
 from wasync.spec.yaml import Positions
+from wasync.traits import ProviderTraits
 
 T = TypeVar("T")
 
@@ -147,7 +147,7 @@ def import_account(
             )
     _, specs = load_desired(directory, resolve_env=False, freeze=False)
     config, account = _account(directory, account_name)
-    traits = TRAITS[account.provider]
+    traits = registry.plugin_for(account).traits
     desired = _of_account(specs.desired, account_name)
     result = _phones_to_read(account_name, traits, desired, phones)
     remote = asyncio.run(_read(config, account_name, result, policy or RetryPolicy()))
@@ -171,7 +171,7 @@ def import_account(
 # --- what to read ----------------------------------------------------------------------------
 
 
-def _account(directory: Path, name: str) -> tuple[Config, Account]:
+def _account(directory: Path, name: str) -> tuple[Config, AccountBase]:
     """The account with its credentials read from the environment (only this one's are
     needed: another account's missing variable does not stop an import)."""
     loaded = read_config(directory)
@@ -204,7 +204,7 @@ def _phones_to_read(
     account: str, traits: ProviderTraits, desired: Desired, extra: Sequence[str]
 ) -> ImportResult:
     """The numbers to read, and a warning (or an error) when a kind has none."""
-    name = provider_name(traits)
+    name = traits.display_name
     qr_phones: tuple[str, ...] = ()
     template_phones: tuple[str, ...] = ()
     warnings: list[str] = []
@@ -462,7 +462,7 @@ def _fill_unreturned(
     """Values a spec needs that the provider does not read back: a media header's sample
     URL (a placeholder to replace) and a ZERO_TAP button's terms (accepted, or the template
     would not exist)."""
-    name = provider_name(traits)
+    name = traits.display_name
     for i, c in enumerate(components):
         here = f"{at}.{i}"
         kind = c.get("type")

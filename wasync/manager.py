@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wasync.config import Config
+from wasync.loading import load_desired
 from wasync.model import Desired, Remote
 from wasync.plan import AccountSettings, Plan, filter_targets, from_config, plan
 from wasync.refresh import refresh
 from wasync.session import Session
-from wasync.spec import load_desired
 from wasync.spec.load import LoadedSpecs
 
 

@@ -2,7 +2,9 @@
 
 This is where an account's settings become a working provider: the endpoint (or the embedded
 sandbox), TLS and timeout settings, credentials, the rate gate every call passes through,
-and the retry policy every read call follows (``RetryingReads``).
+and the retry policy every read call follows (``RetryingReads``). What differs by provider
+(the client, the emulator and its fake credentials, the documented rate) comes from the
+provider's plugin in the registry.
 """
 
 from __future__ import annotations
@@ -11,21 +13,24 @@ import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 import httpx
 
-from wasync.apply.limits import RateGate, RetryingReads, RetryPolicy
-from wasync.config import Account, CamsAccount, Config
+from wasync.config import AccountBase, Config
 from wasync.errors import ConfigError
-from wasync.providers import TRAITS
-from wasync.providers.base import Provider, ProviderTraits
-from wasync.sandbox.common import FaultConfig
-from wasync.sandbox.embedded import SANDBOX_BASE_URL, embedded_transport, with_sandbox_credentials
+from wasync.pacing import RateGate, RetryingReads, RetryPolicy
+from wasync.providers import registry
+from wasync.providers.base import Provider
+from wasync.providers.plugin import EmulatorOptions, ProviderPlugin
+from wasync.sandbox.common import FaultConfig, InProcessTransport
+from wasync.sandbox.embedded import SANDBOX_BASE_URL, SANDBOX_REVIEW_SECONDS, sandbox_state_dir
+from wasync.traits import ProviderTraits
 
 
 @dataclass
 class Connection:
-    account: Account
+    account: AccountBase
     provider: Provider
     gate: RateGate
 
@@ -87,14 +92,12 @@ class Session:
         if account is None:
             known = ", ".join(sorted(self.config.accounts)) or "none"
             raise ConfigError(f"no account {name!r} in wasync.yaml (accounts: {known})")
-        traits = TRAITS[account.provider]
-        gate = RateGate(account.qps or traits.default_qps)
+        plugin = registry.plugin_for(account)
+        gate = RateGate(account.qps or plugin.limits.default)
         transport: httpx.AsyncBaseTransport | None
         if account.is_sandbox:
-            account = with_sandbox_credentials(account)
-            transport = self._transports.get(name) or embedded_transport(
-                account, self.config.root, self._sandbox_faults
-            )
+            account = plugin.sandbox_account(account)
+            transport = self._transports.get(name) or self._emulator(plugin, account)
             base_url = SANDBOX_BASE_URL
         elif name in self._transports:
             transport, base_url = self._transports[name], account.endpoint
@@ -112,13 +115,31 @@ class Session:
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         )
         self._clients.append(client)
-        provider = _provider_for(
+        provider = plugin.client(
             account, client, gate, RetryingReads(self.policy, gate, account.name)
         )
         return Connection(account=account, provider=provider, gate=gate)
 
+    def _emulator(self, plugin: ProviderPlugin[Any], account: AccountBase) -> InProcessTransport:
+        """An in-process transport into this account's own emulator, state kept in
+        ``.wasync/sandbox/<account>/`` next to wasync.yaml."""
+        if plugin.emulator is None:
+            raise ConfigError(
+                f"account {account.name}: {plugin.display_name} has no sandbox; set its "
+                "endpoint to the provider's https:// URL"
+            )
+        app = plugin.emulator(
+            EmulatorOptions(
+                credentials=plugin.secrets(account),
+                state_dir=sandbox_state_dir(self.config.root, account.name),
+                faults=self._sandbox_faults,
+                approve_after=SANDBOX_REVIEW_SECONDS,
+            )
+        )
+        return InProcessTransport(app)
 
-def _check_endpoint(account: Account) -> None:
+
+def _check_endpoint(account: AccountBase) -> None:
     endpoint = account.endpoint
     if endpoint.startswith("https://"):
         return
@@ -128,15 +149,3 @@ def _check_endpoint(account: Account) -> None:
         f"account {account.name}: endpoint {endpoint!r} must start with https:// "
         "(set allow_insecure_http: true only for a test server you run yourself)"
     )
-
-
-def _provider_for(
-    account: Account, client: httpx.AsyncClient, gate: RateGate, reads: RetryingReads
-) -> Provider:
-    if isinstance(account, CamsAccount):
-        from wasync.providers.cams.client import CamsProvider
-
-        return CamsProvider(account, http=client, gate=gate, reads=reads)
-    from wasync.providers.nxcloud.client import NxcloudProvider
-
-    return NxcloudProvider(account, http=client, gate=gate, reads=reads)

@@ -20,13 +20,13 @@ from starlette.types import Message, Receive, Scope, Send
 
 from wasync import manager
 from wasync.apply.executor import Executor, Progress, Report
-from wasync.apply.limits import RetryPolicy
 from wasync.config import Config
+from wasync.loading import load_desired
 from wasync.model import JsonDict
+from wasync.pacing import RetryPolicy
 from wasync.sandbox import cams, nxcloud
 from wasync.sandbox.common import FaultConfig, InProcessTransport, drop_connection
 from wasync.session import Session
-from wasync.spec import load_desired
 from wasync.spec.load import LoadedSpecs
 
 CAMS_PHONES = ("8615800001111", "8615800002222")

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from wasync.apply.limits import RateGate, RetryingReads, RetryPolicy
 from wasync.errors import ErrorClass, ProviderError
+from wasync.pacing import RateGate, RetryingReads, RetryPolicy
 
 
 def busy(n: int) -> ProviderError:

@@ -11,8 +11,8 @@ import httpx
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wasync.config import CamsAccount
 from wasync.providers.base import CallGate
+from wasync.providers.cams.account import CamsAccount
 from wasync.providers.cams.client import CamsProvider
 from wasync.sandbox.common import (
     DEFAULT_ACCESS_KEY_ID,

@@ -315,8 +315,8 @@ async def test_debug_log_has_each_call_and_no_secret(
 async def test_missing_credentials_name_the_account() -> None:
     import httpx
 
-    from wasync.config import CamsAccount
     from wasync.errors import ConfigError
+    from wasync.providers.cams.account import CamsAccount
 
     account = CamsAccount(name="shop-cams", provider="cams")
     async with httpx.AsyncClient() as http:

@@ -43,7 +43,7 @@ def test_example_specs_cover_every_category_and_shape() -> None:
     """The issue's list: two accounts on two providers, QR codes for a few campaigns, and
     templates of every category, including an image-header marketing template with
     buttons, an order update, an OTP and a carousel."""
-    from wasync.spec import load_desired
+    from wasync.loading import load_desired
 
     from .support import SPECS
 

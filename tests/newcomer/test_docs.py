@@ -14,7 +14,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from wasync.cli import cli
-from wasync.config import CamsAccount, NxcloudAccount, Thresholds
+from wasync.config import Thresholds
+from wasync.providers.cams.account import CamsAccount
+from wasync.providers.nxcloud.account import NxcloudAccount
 from wasync.sandbox import cams
 from wasync.sandbox.common import serving
 from wasync.spec.schema import spec_schema

@@ -14,9 +14,9 @@ from ruamel.yaml import YAML
 
 from wasync.errors import WasyncError
 from wasync.importer import SAMPLE_PLACEHOLDER
+from wasync.loading import load_desired
 from wasync.model import Desired
 from wasync.plan.diff import strip_keys
-from wasync.spec import load_desired
 
 from .support import (
     NX_PHONE,

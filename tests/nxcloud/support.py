@@ -11,8 +11,8 @@ import httpx
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from wasync.config import NxcloudAccount
 from wasync.model import Template
+from wasync.providers.nxcloud.account import NxcloudAccount
 from wasync.providers.nxcloud.client import NxcloudProvider
 from wasync.sandbox.common import (
     DEFAULT_ACCESS_KEY_ID,

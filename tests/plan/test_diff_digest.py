@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from plan.builders import qr, rqr, rtpl, tpl
-from wasync.config import CamsAccount, Config, NxcloudAccount, Thresholds
+from wasync.config import Config, Thresholds
 from wasync.model import QrCode, Template
 from wasync.plan import from_config
 from wasync.plan.diff import diff, flatten, strip_keys
 from wasync.plan.digest import desired_view, remote_fingerprint, specs_digest
+from wasync.providers.cams.account import CamsAccount
+from wasync.providers.nxcloud.account import NxcloudAccount
 
 
 def leaves(before: Any, after: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:

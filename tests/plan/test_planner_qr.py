@@ -10,15 +10,13 @@ from plan.builders import ACCOUNTS, CAMS_PHONE, make_plan, qr, rqr, settings
 from wasync.errors import SpecError
 from wasync.plan import AccountSettings
 from wasync.plan.digest import remote_fingerprint
-from wasync.providers.base import ProviderTraits
+from wasync.traits import ProviderTraits
 
 # A provider whose QR updates keep the code (Meta's documented behaviour), to check that the
 # replace hazard comes from the traits and not from the resource kind.
 KEEPS_CODE = {
     **ACCOUNTS,
-    "shop-cams": AccountSettings(
-        ProviderTraits(name="meta", kinds=frozenset({"qr", "template"}), default_qps=5.0)
-    ),
+    "shop-cams": AccountSettings(ProviderTraits(name="meta", kinds=frozenset({"qr", "template"}))),
 }
 
 

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from plan.builders import CAMS_PHONE, NX_PHONE
 from wasync.model import Desired, QrCode, Remote, RemoteQrCode, RemoteTemplate, Template
 from wasync.plan import AccountSettings, Change, Plan, plan
-from wasync.providers.base import ProviderTraits
 from wasync.providers.cams.traits import CAMS_TRAITS
 from wasync.providers.nxcloud.traits import NXCLOUD_TRAITS
+from wasync.traits import ProviderTraits
 
 PROPERTY = settings(max_examples=60, deadline=None)
 
@@ -28,7 +28,6 @@ PROPERTY = settings(max_examples=60, deadline=None)
 KEEPER = ProviderTraits(
     name="keeper",
     kinds=frozenset({"qr", "template"}),
-    default_qps=5.0,
     template_editable_statuses=frozenset({"APPROVED", "REJECTED", "PAUSED", "DRAFT"}),
     template_category_editable_statuses=frozenset({"REJECTED", "DRAFT"}),
     write_only_component_keys=frozenset({"header_url"}),

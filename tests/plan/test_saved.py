@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from plan.builders import Held, Spec, body, make_plan, qr, rqr, rtpl, tpl
 from wasync import __version__
-from wasync.config import CamsAccount, Config, NxcloudAccount
+from wasync.config import Config
 from wasync.plan import filter_targets, from_config
 from wasync.plan.saved import (
     PlanFileError,
@@ -21,6 +21,8 @@ from wasync.plan.saved import (
     read_plan,
     write_plan,
 )
+from wasync.providers.cams.account import CamsAccount
+from wasync.providers.nxcloud.account import NxcloudAccount
 
 SHIPPED = tpl("order_shipped")
 

@@ -236,12 +236,12 @@ class Folder:
 # keeps failing; tests of what the user finally sees shorten the waits, nothing else.
 FAST_RETRIES = """
 import sys
-from wasync.apply import limits
-_init = limits.RetryPolicy.__init__
+from wasync.pacing import retry
+_init = retry.RetryPolicy.__init__
 def _fast(self, *args, **kwargs):
     kwargs.update(attempts=3, initial=0.01, maximum=0.02, jitter=0.0)
     _init(self, *args, **kwargs)
-limits.RetryPolicy.__init__ = _fast
+retry.RetryPolicy.__init__ = _fast
 sys.argv[0] = "wasync"
 from wasync.cli import main
 main()

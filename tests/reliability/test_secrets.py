@@ -332,8 +332,8 @@ async def test_a_provider_error_never_carries_a_secret_even_outside_the_cli() ->
     import httpx
     from pydantic import SecretStr
 
-    from wasync.config import NxcloudAccount
     from wasync.errors import ProviderError
+    from wasync.providers.nxcloud.account import NxcloudAccount
     from wasync.providers.nxcloud.client import NxcloudProvider
     from wasync.sandbox.common import InProcessTransport
     from wasync.sandbox.nxcloud import create_app

@@ -31,8 +31,8 @@ import pytest
 from tenacity import RetryCallState
 
 from wasync.apply.executor import Executor, Report
-from wasync.apply.limits import RetryPolicy
 from wasync.manager import load
+from wasync.pacing import RetryPolicy
 from wasync.plan import from_config, plan
 from wasync.refresh import refresh
 from wasync.sandbox.common import FaultConfig

@@ -12,7 +12,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from wasync.errors import SpecError
-from wasync.spec import load_desired
+from wasync.loading import load_desired
 
 CONFIG = """\
 accounts:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wasync.errors import SpecError
-from wasync.spec import load_desired
+from wasync.loading import load_desired
 from wasync.spec.yaml import parse_yaml
 
 from .helpers import CONFIG, dump, folder

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from wasync.errors import SpecError
-from wasync.spec import load_desired
+from wasync.loading import load_desired
 from wasync.spec.yaml import Limits
 
 from .helpers import folder

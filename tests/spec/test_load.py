@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from wasync.errors import Location, SpecError
+from wasync.loading import load_desired, load_specs
 from wasync.model import QrCode, Template
-from wasync.spec import load_desired
-from wasync.spec.load import load_specs, spec_files
+from wasync.spec.load import spec_files
 
 from .helpers import CONFIG, NX_PHONE, dump, folder, problems
 
@@ -261,7 +261,7 @@ def test_problems_of_all_files_are_reported_together_in_order(tmp_path: Path) ->
 
 
 def test_load_specs_with_a_config(tmp_path: Path) -> None:
-    from wasync.config import load_config
+    from wasync.loading import load_config
 
     root = folder(tmp_path, {"a.yaml": dump({"templates": [template()]})})
     loaded = load_specs(root, load_config(root))

@@ -22,18 +22,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from wasync.apply.limits import (
+from wasync.errors import ErrorClass, ProviderError, WasyncError
+from wasync.model import Desired, QrCode, Remote, RemoteQrCode, RemoteTemplate, Template
+from wasync.pacing import (
     RETRY_READS,
     RETRY_WRITES,
     GateClosed,
+    RateGate,
     RetryPolicy,
     interruptible_sleep,
 )
-from wasync.errors import ErrorClass, ProviderError, WasyncError
-from wasync.model import Desired, QrCode, Remote, RemoteQrCode, RemoteTemplate, Template
 from wasync.plan import Change, Plan, plan
 from wasync.plan.settings import AccountSettings
-from wasync.session import Connection, Session
+from wasync.providers.base import Provider
 
 T = TypeVar("T")
 
@@ -46,6 +47,26 @@ class Status(enum.Enum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
+
+
+class Connection(Protocol):
+    """One account's provider and the rate gate its calls pass (a session's connection)."""
+
+    @property
+    def provider(self) -> Provider: ...
+
+    @property
+    def gate(self) -> RateGate: ...
+
+
+class Connections(Protocol):
+    """Where the executor finds each account's connection: a ``wasync.session.Session``,
+    which sits above the executor and is handed in."""
+
+    @property
+    def policy(self) -> RetryPolicy: ...
+
+    def connection(self, name: str) -> Connection: ...
 
 
 @dataclass(frozen=True)
@@ -103,7 +124,7 @@ class _Stopped(Exception):  # noqa: N818 - a signal between two methods, never s
 class Executor:
     def __init__(
         self,
-        session: Session,
+        session: Connections,
         settings: dict[str, AccountSettings],
         *,
         policy: RetryPolicy | None = None,

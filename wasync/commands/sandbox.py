@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import click
 import uvicorn
 
+from wasync.errors import ConfigError
+from wasync.providers import registry
+from wasync.providers.plugin import EmulatorOptions
 from wasync.sandbox.common import (
     DEFAULT_ACCESS_KEY_ID,
     DEFAULT_ACCESS_KEY_SECRET,
@@ -28,18 +30,19 @@ def serve(
     access_key_id: str,
     access_key_secret: str,
 ) -> int:
-    """Serve ``wasync.sandbox.<provider>.create_app`` until interrupted."""
-    module = importlib.import_module(f"wasync.sandbox.{provider}")
+    """Serve ``provider``'s emulator (its plugin's ``emulator``) until interrupted.
+
+    ``access_key_id`` and ``access_key_secret`` are the provider's credentials in the order
+    its plugin lists them (an id, then a secret)."""
+    plugin = registry.get(provider)
+    if plugin.emulator is None:
+        raise ConfigError(f"{plugin.display_name} has no emulator to serve")
+    given = dict(zip(plugin.credentials, (access_key_id, access_key_secret), strict=False))
+    credentials = {name: given.get(name, c.sandbox) for name, c in plugin.credentials.items()}
     faults = FaultConfig(latency_ms=latency_ms, fault_rate=fault_rate)
-    options: dict[str, object] = {
-        "access_key_id": access_key_id,
-        "access_key_secret": access_key_secret,
-        "state_dir": state,
-        "faults": faults,
-    }
-    if qps is not None:
-        options["qps"] = qps
-    app = module.create_app(**options)
+    app = plugin.emulator(
+        EmulatorOptions(credentials=credentials, state_dir=state, faults=faults, qps=qps)
+    )
     # The published fake keys are shown so people can copy them; keys given on the command
     # line may be real ones someone reused, and the person who typed them knows them.
     shown_id = (

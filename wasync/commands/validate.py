@@ -12,7 +12,7 @@ from wasync.errors import SpecError
 def run(directory: Path) -> int:
     """Print every problem to stderr (then a count) and return 1; or print a one-line
     summary and return 0. A missing wasync.yaml raises ``ConfigError`` (exit 1)."""
-    from wasync.spec import load_desired
+    from wasync.loading import load_desired
 
     try:
         # Offline: credentials are checked for form, not read, so the check runs anywhere

@@ -43,7 +43,7 @@ from wasync.plan.model import (
     Unmanaged,
 )
 from wasync.plan.settings import AccountSettings
-from wasync.providers.base import ProviderTraits
+from wasync.traits import ProviderTraits
 
 TemplateKey = tuple[str, str | None, str, str]  # account, phone (phone scope only), name, lang
 
@@ -384,10 +384,10 @@ class _Planner:
                 blocked = None
                 others: tuple[str, ...] = ()
                 if by_name and group_key in kept:
-                    blocked = safety.takes_kept_language(r, kept[group_key], traits.name)
+                    blocked = safety.takes_kept_language(r, kept[group_key], traits)
                 elif by_name and len(group) > 1:
                     others = tuple(sorted(o.address for o in group if o is not r))
-                    hazards.append(safety.collateral_delete(r, others, traits.name))
+                    hazards.append(safety.collateral_delete(r, others, traits))
                 self.changes.append(
                     Change(
                         "delete",

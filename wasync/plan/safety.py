@@ -11,7 +11,7 @@ from typing import get_args
 
 from wasync.model import Category, RemoteQrCode, RemoteTemplate
 from wasync.plan.model import Blocked, Hazard
-from wasync.providers.base import ProviderTraits
+from wasync.traits import ProviderTraits
 
 CATEGORIES = frozenset(get_args(Category))
 
@@ -62,10 +62,12 @@ def template_delete(current: RemoteTemplate) -> Hazard:
     return Hazard("delete", reason)
 
 
-def collateral_delete(current: RemoteTemplate, others: Sequence[str], provider: str) -> Hazard:
+def collateral_delete(
+    current: RemoteTemplate, others: Sequence[str], traits: ProviderTraits
+) -> Hazard:
     return Hazard(
         "deletes-all-languages",
-        f"{_title(provider)} deletes every language of {current.name} at once: this also "
+        f"{traits.display_name} deletes every language of {current.name} at once: this also "
         f"deletes {_join(others)}",
     )
 
@@ -102,7 +104,7 @@ _STATUS_ADVICE = {
 
 def not_editable(traits: ProviderTraits, current: RemoteTemplate) -> Blocked:
     status = current.status
-    provider = _title(traits.name)
+    provider = traits.display_name
     if status == "APPROVED":
         reason = (
             f"{provider} cannot modify an approved template; create it under a new name and "
@@ -117,7 +119,7 @@ def not_editable(traits: ProviderTraits, current: RemoteTemplate) -> Blocked:
 
 
 def category_locked(traits: ProviderTraits, current: RemoteTemplate, wanted: str) -> Blocked:
-    provider = _title(traits.name)
+    provider = traits.display_name
     allowed = sorted(traits.template_category_editable_statuses)
     if allowed:
         rule = f"{provider} can change a template's category only while {' or '.join(allowed)}"
@@ -156,17 +158,15 @@ def maybe_protected(current: RemoteQrCode, guards: Sequence[str]) -> Blocked:
     )
 
 
-def takes_kept_language(current: RemoteTemplate, kept: Sequence[str], provider: str) -> Blocked:
+def takes_kept_language(
+    current: RemoteTemplate, kept: Sequence[str], traits: ProviderTraits
+) -> Blocked:
     return Blocked(
         "deletes-kept-language",
-        f"{_title(provider)} deletes every language of {current.name} at once, which would "
+        f"{traits.display_name} deletes every language of {current.name} at once, which would "
         f"also delete {_join(kept)} that the specs keep; add this language to the specs to "
         f"keep it, or remove {current.name} in every language",
     )
-
-
-def _title(provider: str) -> str:
-    return {"cams": "CAMS", "nxcloud": "NXCloud"}.get(provider, provider)
 
 
 def _join(items: Sequence[str]) -> str:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wasync.config import Account, Config, Thresholds
-from wasync.providers.base import ProviderTraits
+from wasync.config import AccountBase, Config, Thresholds
+from wasync.providers import registry
+from wasync.traits import ProviderTraits
 
 
 @dataclass(frozen=True)
@@ -20,11 +21,11 @@ class AccountSettings:
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     @classmethod
-    def from_account(cls, account: Account) -> AccountSettings:
-        from wasync.providers import TRAITS
-
+    def from_account(cls, account: AccountBase) -> AccountSettings:
         return cls(
-            traits=TRAITS[account.provider], prune=account.prune, thresholds=account.thresholds
+            traits=registry.plugin_for(account).traits,
+            prune=account.prune,
+            thresholds=account.thresholds,
         )
 
 

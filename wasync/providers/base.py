@@ -1,4 +1,5 @@
-"""The Provider protocol: what every provider adapter offers, and the facts it declares.
+"""The Provider protocol: what every provider adapter offers (its facts, ``ProviderTraits``,
+live in ``wasync.traits``).
 
 Providers are thin adapters: they turn canonical resources into wire requests and wire
 replies back into canonical resources. They hold no planning logic, no retries and no rate
@@ -12,34 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
 from typing import Protocol, TypeVar, runtime_checkable
 
-from wasync.model import Kind, QrCode, RemoteQrCode, RemoteTemplate, Template
+from wasync.model import QrCode, RemoteQrCode, RemoteTemplate, Template
+from wasync.traits import ProviderTraits
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class ProviderTraits:
-    """Facts about a provider that the planner needs. Pure data, no I/O."""
-
-    name: str  # "cams", "nxcloud"
-    kinds: frozenset[Kind]  # resource kinds the provider manages
-    default_qps: float  # documented request rate per account
-    # QR codes
-    qr_update_replaces_code: bool = False  # an update retires the printed code (CAMS)
-    # templates
-    template_scope: str = "account"  # "account" (CAMS: CustSpaceId) or "phone" (NXCloud)
-    template_editable_statuses: frozenset[str] = frozenset()  # statuses where edit is allowed
-    template_edit_rereviews: frozenset[str] = frozenset()  # statuses where an edit re-reviews
-    template_category_editable_statuses: frozenset[str] = frozenset()
-    # a delete by name removes every language of that name (NXCloud deleteTemplate)
-    template_delete_takes_all_languages: bool = False
-    # component keys the provider accepts but does not read back; left out of comparisons
-    write_only_component_keys: frozenset[str] = field(default_factory=frozenset)
-    # whether the template listing returns message_send_ttl_seconds (else write-only)
-    template_ttl_read_back: bool = True
 
 
 class CallGate(Protocol):

@@ -1,26 +1,16 @@
 """``endpoint: sandbox``: the provider's emulator, in this process, behind the real client.
 
 Requests go through the real client, its signing and httpx, into the emulator over an
-in-process ASGI transport; state lives in ``.wasync/sandbox/<account>/`` next to wasync.yaml,
-so plan, apply, plan works on a fresh clone with no account and no environment variable.
+in-process ASGI transport (``common.InProcessTransport``); state lives in
+``.wasync/sandbox/<account>/`` next to wasync.yaml, so plan, apply, plan works on a fresh
+clone with no account and no environment variable. The session builds each account's
+emulator through its provider's plugin; what is here is the same for every provider.
 """
 
 from __future__ import annotations
 
-import importlib
 import shutil
 from pathlib import Path
-
-from pydantic import SecretStr
-from starlette.types import ASGIApp
-
-from wasync.config import Account, CamsAccount, NxcloudAccount
-from wasync.sandbox.common import (
-    DEFAULT_ACCESS_KEY_ID,
-    DEFAULT_ACCESS_KEY_SECRET,
-    FaultConfig,
-    InProcessTransport,
-)
 
 SANDBOX_DIR = Path(".wasync") / "sandbox"
 SANDBOX_BASE_URL = "https://sandbox.wasync.invalid"  # never resolved: the transport serves it
@@ -31,46 +21,6 @@ SANDBOX_REVIEW_SECONDS = 10.0
 
 def sandbox_state_dir(root: Path, account: str) -> Path:
     return root / SANDBOX_DIR / account
-
-
-def with_sandbox_credentials(account: Account) -> Account:
-    """The emulator's published fake credentials, where the account gives none."""
-    fake_id, fake_secret = SecretStr(DEFAULT_ACCESS_KEY_ID), SecretStr(DEFAULT_ACCESS_KEY_SECRET)
-    if isinstance(account, CamsAccount):
-        return account.model_copy(
-            update={
-                "access_key_id": account.access_key_id or fake_id,
-                "access_key_secret": account.access_key_secret or fake_secret,
-            }
-        )
-    assert isinstance(account, NxcloudAccount)
-    return account.model_copy(
-        update={
-            "access_key": account.access_key or fake_id,
-            "secret_key": account.secret_key or fake_secret,
-        }
-    )
-
-
-def embedded_transport(
-    account: Account, root: Path, faults: FaultConfig | None = None
-) -> InProcessTransport:
-    """An in-process transport into this account's own emulator, with persisted state."""
-    creds = with_sandbox_credentials(account)
-    if isinstance(creds, CamsAccount):
-        key_id, secret = creds.access_key_id, creds.access_key_secret
-    else:
-        key_id, secret = creds.access_key, creds.secret_key
-    assert key_id is not None and secret is not None
-    module = importlib.import_module(f"wasync.sandbox.{account.provider}")
-    app: ASGIApp = module.create_app(
-        access_key_id=key_id.get_secret_value(),
-        access_key_secret=secret.get_secret_value(),
-        state_dir=sandbox_state_dir(root, account.name),
-        faults=faults,
-        approve_after=SANDBOX_REVIEW_SECONDS,
-    )
-    return InProcessTransport(app)
 
 
 def reset_sandbox(root: Path) -> list[str]:

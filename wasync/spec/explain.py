@@ -203,12 +203,14 @@ _TYPE_WORDS = {
 }
 
 
-def _what(union_members: dict[str, Any]) -> str:
-    names = {m.__name__ for m in union_members.values()}
+def _what(union: _Union) -> str:
+    """What a union's tag chooses, in words: ``button type``, ``component type``; for a
+    union on another field than ``type``, the field's name."""
+    if union.field != "type":
+        return union.field
+    names = {m.__name__ for m in union.members.values()}
     if {"QuickReplyButton", "UrlButton"} & names:
         return "button type"
-    if "CamsAccount" in names:
-        return "provider"
     return "component type"
 
 
@@ -248,10 +250,10 @@ def _explain_one(item: Any, root: Any, data: Any, shown_as: Mapping[str, str]) -
         tag = container[field]
         if not isinstance(tag, str):
             return _wrong_type((*path, field), f"one of {', '.join(tags)}", tag)
-        what = _what(union.members)
+        what = _what(union)
         guess = did_you_mean(tag, tags)
         hint = f"did you mean {guess}? ({allowed})" if guess else allowed
-        shown = _short(shown_as.get(tag, tag))
+        shown = quoted(shown_as.get(tag, tag))
         return Finding((*path, field), f"{shown} is not a {what}; {hint}", (*path, field))
 
     path, tp = _walk(root, loc)
@@ -262,7 +264,7 @@ def _explain_one(item: Any, root: Any, data: Any, shown_as: Mapping[str, str]) -
         if isinstance(value, str):
             guess = did_you_mean(value, options) if options else None
             hint = f"; did you mean {guess}?" if guess else ""
-            shown = _short(shown_as.get(value, value))
+            shown = quoted(shown_as.get(value, value))
             return Finding(path, f"{shown} is not allowed{hint} (allowed: {allowed})", path)
         return _wrong_type(path, f"one of {allowed}", value)
 
@@ -280,7 +282,8 @@ def _is_model(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, BaseModel)
 
 
-def _short(text: str, limit: int = 40) -> str:
+def quoted(text: str, limit: int = 40) -> str:
+    """``text`` in quotes, cut to ``limit`` characters: for short enum-like words only."""
     shown = text if len(text) <= limit else text[: limit - 1] + "…"
     return json.dumps(shown, ensure_ascii=False)
 

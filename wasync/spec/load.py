@@ -3,25 +3,26 @@ hidden folders), in sorted order, into the canonical ``Desired`` state.
 
 Each resource is validated on its own, so every problem names the resource's address; then
 come the checks across resources (duplicate addresses, accounts) and WhatsApp's rules. All
-problems of a run are collected and raised together as one ``SpecError``.
+problems of a run are collected and returned together (``wasync.loading`` raises them as one
+``SpecError`` with wasync.yaml's).
+
+What an account's provider allows comes in as its traits (``read_specs``'s ``accounts``):
+this module knows no provider and does not read wasync.yaml.
 """
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import ValidationError
 
-from wasync.config import CONFIG_FILE, Config, read_config
-from wasync.errors import Location, Problem, SpecError
-from wasync.gcpause import gc_paused
+from wasync.errors import Location, Problem
 from wasync.model import Desired, QrCode, Template, address_of
-from wasync.providers import TRAITS
+from wasync.spec import CONFIG_FILE
 from wasync.spec.explain import describe, did_you_mean, explain, format_path
 from wasync.spec.rules import Ctx, check_qr, check_template
 from wasync.spec.yaml import (
@@ -33,6 +34,7 @@ from wasync.spec.yaml import (
     YamlProblems,
     read_yaml,
 )
+from wasync.traits import ProviderTraits
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 KINDS: dict[str, type[QrCode] | type[Template]] = {"qr_codes": QrCode, "templates": Template}
@@ -129,10 +131,17 @@ def spec_files(directory: Path) -> tuple[list[PurePosixPath], list[Problem]]:
 
 
 class _Loader:
-    def __init__(self, config: Config, declared: frozenset[str], limits: Limits) -> None:
-        self.config = config
+    def __init__(
+        self,
+        accounts: Mapping[str, ProviderTraits],
+        declared: Collection[str],
+        limits: Limits,
+        providers: Sequence[ProviderTraits],
+    ) -> None:
+        self.accounts = accounts
         self.declared = declared
         self.limits = limits
+        self.providers = providers
         self.problems: list[Problem] = []
         self.source_map = SourceMap()
         self.first: dict[str, Location] = {}
@@ -229,11 +238,8 @@ class _Loader:
         self.first[ctx.address] = here
         self.source_map.add(ctx.address, positions, base)
 
-        traits = None
-        account = self.config.accounts.get(resource.account)
-        if account is not None:
-            traits = TRAITS[account.provider]
-        elif resource.account not in self.declared:
+        traits = self.accounts.get(resource.account)
+        if traits is None and resource.account not in self.declared:
             names = sorted(self.declared)
             guess = did_you_mean(resource.account, names)
             hint = f"did you mean {guess!r}? " if guess else ""
@@ -244,10 +250,10 @@ class _Loader:
             )
         if isinstance(resource, QrCode):
             self._pin(resource, ctx, here)
-            check_qr(resource, ctx, traits)
+            check_qr(resource, ctx, traits, self.providers)
             self.qr_codes.append(resource)
         else:
-            check_template(resource, ctx, traits)
+            check_template(resource, ctx, traits, self.providers)
             self.templates.append(resource)
         self.problems += ctx.problems
 
@@ -262,56 +268,23 @@ class _Loader:
             self.pinned[key] = here
 
 
-def load_specs(
+def read_specs(
     directory: Path,
-    config: Config,
+    accounts: Mapping[str, ProviderTraits],
     *,
-    declared: frozenset[str] | None = None,
+    declared: Collection[str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
-) -> LoadedSpecs:
-    """Load and check every spec file under ``directory``; raises ``SpecError`` with every
-    problem. ``declared`` names accounts of wasync.yaml that failed to load (default: those
-    of ``config``): specs that use them are not also reported as naming unknown accounts."""
-    loaded, problems = _load_specs(directory, config, declared, limits)
-    if problems:
-        raise SpecError(problems)
-    return loaded
-
-
-def _load_specs(
-    directory: Path, config: Config, declared: frozenset[str] | None, limits: Limits
+    providers: Sequence[ProviderTraits] = (),
 ) -> tuple[LoadedSpecs, list[Problem]]:
+    """Load and check every spec file under ``directory``: what they declare, and every
+    problem found (none raised).
+
+    ``accounts`` maps each usable account of wasync.yaml to its provider's traits; accounts
+    in ``declared`` (default: those of ``accounts``) that failed to load are not usable, but
+    specs that name them are not also reported as naming unknown accounts. ``providers``
+    are the traits of every provider there is, for advice on where a resource can go."""
     if declared is None:
-        declared = frozenset(config.accounts)
-    loader = _Loader(config, declared, limits)
+        declared = frozenset(accounts)
+    loader = _Loader(accounts, declared, limits, providers)
     loaded = loader.load(directory)
     return loaded, loader.problems
-
-
-def load_desired(
-    directory: Path,
-    limits: Limits = DEFAULT_LIMITS,
-    *,
-    freeze: bool = True,
-    resolve_env: bool = True,
-) -> tuple[Config, LoadedSpecs]:
-    """wasync.yaml and every spec of ``directory``, checked: what ``validate``, ``plan`` and
-    ``apply`` start from. Raises ``ConfigError`` when there is no wasync.yaml, and
-    ``SpecError`` with every problem of the config and the specs together.
-
-    With ``freeze`` (the default), the loaded objects are moved out of the garbage
-    collector's sight (``gc.freeze()``): they live until the command ends, and a large spec
-    folder is millions of objects that the collector would otherwise rescan several times
-    (about 3 s of CPU for 20,000 templates), including once more at interpreter exit.
-
-    Without ``resolve_env``, credentials written as ``${VAR}`` need not be set (validation).
-    """
-    with gc_paused():
-        config = read_config(directory, limits, resolve_env=resolve_env)
-        loaded, problems = _load_specs(directory, config.config, config.declared, limits)
-        everything = [*config.problems, *problems]
-        if everything:
-            raise SpecError(everything)
-        if freeze:
-            gc.freeze()
-    return config.config, loaded

@@ -22,12 +22,12 @@ from typing import Any
 import httpx
 
 from wasync import __version__
-from wasync.config import CamsAccount
 from wasync.errors import ConfigError, ErrorClass, ProtocolError, ProviderError
 from wasync.log import http_call, http_log, redact, register_secret
 from wasync.model import QrCode, RemoteQrCode, RemoteTemplate, Template
 from wasync.providers.base import CallGate, ReadRetry, no_retry
 from wasync.providers.cams import mapping, signing
+from wasync.providers.cams.account import CamsAccount
 from wasync.providers.cams.traits import CAMS_TRAITS
 from wasync.providers.transport import timeout_hint, tls_failure, tls_hint
 

@@ -1,14 +1,15 @@
 """What the planner must know about CAMS (reference/cams.md)."""
 
-from wasync.providers.base import ProviderTraits
+from wasync.traits import CAROUSEL, ProviderTraits
 
 CAMS_TRAITS = ProviderTraits(
     name="cams",
+    display_name="CAMS",
     kinds=frozenset({"qr", "template"}),
-    default_qps=5.0,  # 5/s per user for QR operations and template list/get/delete
     # CAMS documents that users can no longer scan the original code after an update.
     qr_update_replaces_code=True,
     template_scope="account",  # templates belong to the CustSpaceId, not to a number
+    template_features=frozenset({CAROUSEL}),  # CreateChatappTemplate documents `Cards`
     # "Only unreviewed or rejected templates can be modified" (ModifyChatappTemplate).
     template_editable_statuses=frozenset({"DRAFT", "REJECTED"}),
     template_edit_rereviews=frozenset({"REJECTED"}),

@@ -30,11 +30,11 @@ from typing import Any, NoReturn
 import httpx
 from pydantic import SecretStr
 
-from wasync.config import NxcloudAccount
 from wasync.errors import ConfigError, ErrorClass, ProtocolError, ProviderError, WasyncError
 from wasync.log import http_call, http_log, register_secret
 from wasync.model import JsonDict, QrCode, RemoteQrCode, RemoteTemplate, Template
 from wasync.providers.base import CallGate, ReadRetry, no_retry
+from wasync.providers.nxcloud.account import NxcloudAccount
 from wasync.providers.nxcloud.mapping import (
     MalformedTemplateError,
     components_from_wire,

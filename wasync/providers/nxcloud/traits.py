@@ -1,12 +1,13 @@
 """What the planner must know about NXCloud (reference/nxcloud.md; Meta's rules upstream)."""
 
-from wasync.providers.base import ProviderTraits
+from wasync.traits import ProviderTraits
 
 NXCLOUD_TRAITS = ProviderTraits(
     name="nxcloud",
+    display_name="NXCloud",
     kinds=frozenset({"template"}),  # NXCloud has no QR code API
-    default_qps=5.0,  # none documented; a conservative default, configurable per account
     template_scope="phone",  # every call names the business_phone
+    # No CAROUSEL: NXCloud documents only HEADER, BODY, FOOTER and BUTTONS.
     # Meta: editable when APPROVED, REJECTED or PAUSED; PENDING cannot be edited.
     template_editable_statuses=frozenset({"APPROVED", "REJECTED", "PAUSED"}),
     # An edit of an approved or paused template goes back to review (1/24 h, 10/30 days).

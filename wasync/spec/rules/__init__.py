@@ -7,9 +7,10 @@ resource's address and positions, so each problem reads
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from wasync.errors import Problem
 from wasync.model import Buttons, QrCode, Template
-from wasync.providers.base import ProviderTraits
 from wasync.spec.rules.authentication import check_authentication
 from wasync.spec.rules.base import Ctx
 from wasync.spec.rules.buttons import check_buttons
@@ -27,12 +28,19 @@ from wasync.spec.rules.template import (
     check_name,
     check_ttl,
 )
+from wasync.traits import ProviderTraits
 
 __all__ = ["Ctx", "check_qr", "check_template"]
 
 
-def check_template(t: Template, ctx: Ctx, traits: ProviderTraits | None = None) -> list[Problem]:
-    """Every rule for ``t``; with ``traits``, also what its provider allows."""
+def check_template(
+    t: Template,
+    ctx: Ctx,
+    traits: ProviderTraits | None = None,
+    providers: Sequence[ProviderTraits] = (),
+) -> list[Problem]:
+    """Every rule for ``t``; with ``traits``, also what its provider allows (and, given
+    every provider's ``providers``, which of them would take what this one refuses)."""
     check_name(t, ctx)
     check_language(t, ctx)
     if t.phone is not None:
@@ -47,13 +55,19 @@ def check_template(t: Template, ctx: Ctx, traits: ProviderTraits | None = None) 
     check_authentication(t, ctx)
     check_carousel(t, ctx)
     if traits is not None:
-        check_template_provider(t, ctx, traits)
+        check_template_provider(t, ctx, traits, providers)
     return ctx.problems
 
 
-def check_qr(q: QrCode, ctx: Ctx, traits: ProviderTraits | None = None) -> list[Problem]:
-    """Every rule for ``q``; with ``traits``, also whether its provider has QR codes."""
+def check_qr(
+    q: QrCode,
+    ctx: Ctx,
+    traits: ProviderTraits | None = None,
+    providers: Sequence[ProviderTraits] = (),
+) -> list[Problem]:
+    """Every rule for ``q``; with ``traits``, also whether its provider has QR codes (and,
+    given every provider's ``providers``, which have)."""
     check_qr_code(q, ctx)
     if traits is not None:
-        check_qr_provider(q, ctx, traits)
+        check_qr_provider(q, ctx, traits, providers)
     return ctx.problems

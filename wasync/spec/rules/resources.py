@@ -1,26 +1,26 @@
 """Rules on what identifies a resource (phones, QR labels), on QR codes, and on what the
-account's provider can hold (QR codes, template scope, carousels)."""
+account's provider can hold (QR codes, template scope, carousels), read from its traits."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
 from wasync.model import Carousel, QrCode, Template
-from wasync.providers.base import ProviderTraits
 from wasync.spec.rules.base import Ctx
+from wasync.traits import CAROUSEL, ProviderTraits, display_names
 
 PHONE = re.compile(r"[0-9]{6,15}")
 LABEL = re.compile(r"[a-z0-9][a-z0-9_-]*")
 PREFILLED_MAX = 140
 
-PROVIDER_NAMES = {"cams": "CAMS", "nxcloud": "NXCloud"}
-# Providers whose API takes a CAROUSEL component. CAMS documents `Cards`; NXCloud documents
-# only HEADER, BODY, FOOTER and BUTTONS.
-CAROUSEL_PROVIDERS = frozenset({"cams"})
 
-
-def provider_name(traits: ProviderTraits) -> str:
-    return PROVIDER_NAMES.get(traits.name, traits.name)
+def _put_on(
+    what: str, providers: Sequence[ProviderTraits], able: Callable[[ProviderTraits], bool]
+) -> str:
+    """``; put QR codes on a CAMS account``: where ``what`` can go, if any provider takes it."""
+    names = display_names(t for t in providers if able(t))
+    return f"; put {what} on a {names} account" if names else ""
 
 
 def check_phone(ctx: Ctx, phone: str) -> None:
@@ -54,17 +54,21 @@ def check_qr_code(q: QrCode, ctx: Ctx) -> None:
             ctx.one_line(("code",), q.code)
 
 
-def check_qr_provider(q: QrCode, ctx: Ctx, traits: ProviderTraits) -> None:
+def check_qr_provider(
+    q: QrCode, ctx: Ctx, traits: ProviderTraits, providers: Sequence[ProviderTraits] = ()
+) -> None:
     if "qr" not in traits.kinds:
+        where = _put_on("QR codes", providers, lambda p: "qr" in p.kinds)
         ctx.error(
             ("account",),
-            f"account {q.account!r} is on {provider_name(traits)}, which has no QR code API; "
-            "put QR codes on a CAMS account",
+            f"account {q.account!r} is on {traits.display_name}, which has no QR code API" + where,
         )
 
 
-def check_template_provider(t: Template, ctx: Ctx, traits: ProviderTraits) -> None:
-    name = provider_name(traits)
+def check_template_provider(
+    t: Template, ctx: Ctx, traits: ProviderTraits, providers: Sequence[ProviderTraits] = ()
+) -> None:
+    name = traits.display_name
     if "template" not in traits.kinds:
         ctx.error(("account",), f"account {t.account!r} is on {name}, which has no templates")
         return
@@ -80,11 +84,12 @@ def check_template_provider(t: Template, ctx: Ctx, traits: ProviderTraits) -> No
             f"{name} templates belong to the account's space (CustSpaceId), not to a number; "
             "remove `phone`",
         )
-    if traits.name not in CAROUSEL_PROVIDERS:
+    if CAROUSEL not in traits.template_features:
         for i, component in enumerate(t.components):
             if isinstance(component, Carousel):
+                where = _put_on(
+                    "carousel templates", providers, lambda p: CAROUSEL in p.template_features
+                )
                 ctx.error(
-                    ("components", i, "type"),
-                    f"{name} documents no CAROUSEL component; put carousel templates on a "
-                    f"{', '.join(PROVIDER_NAMES[p] for p in sorted(CAROUSEL_PROVIDERS))} account",
+                    ("components", i, "type"), f"{name} documents no CAROUSEL component{where}"
                 )

@@ -1,0 +1,123 @@
+"""What a provider is, in one object: ``ProviderPlugin``.
+
+Each provider's folder defines one ``PLUGIN`` (``wasync/providers/<name>/__init__.py``) and
+the registry (``wasync.providers.registry``) maps the provider's name to it. Everything
+else asks the registry: wasync.yaml's account model and credential fields, the spec rules'
+and planner's traits, the session's client and sandbox, ``sandbox serve``, the documented
+limits. Like pre-commit's table of languages: a plugin is data plus a few factories.
+
+A plugin module stays cheap to import: it names its client and emulator modules inside its
+factories, so ``wasync validate`` never loads an HTTP client and the providers never import
+the emulators (``wasync.sandbox``) at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import httpx
+from pydantic import SecretStr
+from starlette.types import ASGIApp
+
+from wasync.config import AccountBase
+from wasync.pacing import RateLimits
+from wasync.providers.base import CallGate, Provider, ReadRetry
+from wasync.traits import ProviderTraits
+
+A = TypeVar("A", bound=AccountBase)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """One credential field of a provider's account (a ``SecretStr`` field of its model)."""
+
+    example: str  # how wasync.yaml should write it: "${NXCLOUD_ACCESS_KEY}"
+    sandbox: str  # the value the emulator accepts (published, fake) when the account has none
+
+
+@dataclass(frozen=True)
+class EmulatorOptions:
+    """How to run a provider's emulator (``endpoint: sandbox``, ``wasync sandbox serve``)."""
+
+    credentials: Mapping[str, str]  # credential field -> the value the emulator accepts
+    state_dir: Path | None = None  # None: state in memory
+    # A ``wasync.sandbox.common.FaultConfig`` or None; opaque here, because the providers do
+    # not import the emulators (an emulator shares no code with its client).
+    faults: Any = None
+    approve_after: float | None = None  # seconds until a template under review passes
+    qps: float | None = None  # the emulator's own rate limit; None: the documented one
+
+
+ClientFactory = Callable[[A, httpx.AsyncClient, CallGate, ReadRetry], Provider]
+EmulatorFactory = Callable[[EmulatorOptions], ASGIApp]
+
+
+@dataclass(frozen=True)
+class ProviderPlugin(Generic[A]):
+    """Everything wasync needs to know to use one provider.
+
+    - ``traits``: name, display name, resource kinds and the facts the planner and the spec
+      rules need (``wasync.traits``);
+    - ``account_model``: the pydantic model of a wasync.yaml account on this provider, a
+      subclass of ``AccountBase`` whose ``provider`` is ``Literal[<name>]``;
+    - ``credentials``: its secret fields (``SecretStr | None`` in the model), each with the
+      example that error messages show and the sandbox's fake value;
+    - ``limits``: the documented request rates (``wasync.pacing.RateLimits``);
+    - ``client``: ``(account, http, gate, reads) -> Provider``; ``http`` has the base URL,
+      transport and timeout set; every call goes through ``gate``, every read through
+      ``reads``;
+    - ``emulator``: ``EmulatorOptions -> ASGI app``, a faithful emulator of the API, or None
+      when the provider has no sandbox.
+    """
+
+    traits: ProviderTraits
+    account_model: type[A]
+    credentials: Mapping[str, Credential]
+    limits: RateLimits
+    client: ClientFactory[A]
+    emulator: EmulatorFactory | None = None
+
+    def __post_init__(self) -> None:
+        fields = self.account_model.model_fields
+        provider = fields["provider"].annotation
+        if getattr(provider, "__args__", None) != (self.name,):
+            raise ValueError(
+                f"{self.account_model.__name__}.provider must be Literal[{self.name!r}]"
+            )
+        unknown = [name for name in self.credentials if name not in fields]
+        if unknown:
+            raise ValueError(
+                f"{self.account_model.__name__} has no field {', '.join(unknown)} "
+                "for the credentials the plugin lists"
+            )
+
+    @property
+    def name(self) -> str:
+        return self.traits.name
+
+    @property
+    def display_name(self) -> str:
+        return self.traits.display_name
+
+    def sandbox_account(self, account: A) -> A:
+        """``account`` with the emulator's fake value in each credential it leaves empty."""
+        missing = {
+            name: SecretStr(credential.sandbox)
+            for name, credential in self.credentials.items()
+            if getattr(account, name) is None
+        }
+        return account.model_copy(update=missing) if missing else account
+
+    def secrets(self, account: A) -> dict[str, str]:
+        """The credentials ``account`` holds, by field (those it leaves empty left out)."""
+        values: dict[str, str] = {}
+        for name in self.credentials:
+            value = getattr(account, name)
+            if isinstance(value, SecretStr):
+                values[name] = value.get_secret_value()
+            elif isinstance(value, str):
+                values[name] = value
+        return values

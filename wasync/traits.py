@@ -1,0 +1,49 @@
+"""What the spec rules and the planner know of a provider: pure data, no I/O.
+
+Each provider declares its ``ProviderTraits`` in its own folder and hands them to the
+registry with its plugin (``wasync.providers.plugin``). Everything below the providers (the
+spec rules, the planner, its safety messages) reads a provider's name, display name and
+abilities from here, so none of it names a provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from wasync.model import Kind
+
+CAROUSEL = "carousel"  # a template feature: the API takes a CAROUSEL component
+
+
+@dataclass(frozen=True)
+class ProviderTraits:
+    """Facts about a provider that the spec rules and the planner need."""
+
+    name: str  # the `provider:` of wasync.yaml
+    kinds: frozenset[Kind]  # resource kinds the provider manages
+    display_name: str = ""  # as people write it ("CAMS", "NXCloud"); default: ``name``
+    # QR codes
+    qr_update_replaces_code: bool = False  # an update retires the printed code
+    # templates
+    template_scope: str = "account"  # "account" (one set per account) or "phone" (per number)
+    # optional parts of WhatsApp's template shapes the provider's API takes (``CAROUSEL``)
+    template_features: frozenset[str] = frozenset()
+    template_editable_statuses: frozenset[str] = frozenset()  # statuses where edit is allowed
+    template_edit_rereviews: frozenset[str] = frozenset()  # statuses where an edit re-reviews
+    template_category_editable_statuses: frozenset[str] = frozenset()
+    # a delete by name removes every language of that name
+    template_delete_takes_all_languages: bool = False
+    # component keys the provider accepts but does not read back; left out of comparisons
+    write_only_component_keys: frozenset[str] = field(default_factory=frozenset)
+    # whether the template listing returns message_send_ttl_seconds (else write-only)
+    template_ttl_read_back: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.display_name:
+            object.__setattr__(self, "display_name", self.name)
+
+
+def display_names(providers: Iterable[ProviderTraits]) -> str:
+    """``CAMS`` or ``CAMS, NXCloud``: the display names of ``providers``, by provider name."""
+    return ", ".join(t.display_name for t in sorted(providers, key=lambda t: t.name))
