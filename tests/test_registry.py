@@ -32,7 +32,7 @@ from wasync.cli import cli
 from wasync.config import AccountBase
 from wasync.errors import ConfigError, ErrorClass, ProviderError
 from wasync.model import QrCode, RemoteQrCode, RemoteTemplate, Template
-from wasync.pacing import RateLimits
+from wasync.pacing.limits import RateLimits
 from wasync.providers import registry
 from wasync.providers.base import CallGate, Provider, ReadRetry
 from wasync.providers.plugin import Credential, EmulatorOptions, ProviderPlugin

@@ -57,7 +57,7 @@ from wasync.model import (
     Template,
     address_of,
 )
-from wasync.pacing import RETRY_READS, RetryPolicy
+from wasync.pacing.retry import RETRY_READS, RetryPolicy
 from wasync.plan import AccountSettings, Change, Plan, plan
 from wasync.providers import registry
 from wasync.session import Session

@@ -19,7 +19,8 @@ import httpx
 
 from wasync.config import AccountBase, Config
 from wasync.errors import ConfigError
-from wasync.pacing import RateGate, RetryingReads, RetryPolicy
+from wasync.pacing.gate import RateGate
+from wasync.pacing.retry import RetryingReads, RetryPolicy
 from wasync.providers import registry
 from wasync.providers.base import Provider
 from wasync.providers.plugin import EmulatorOptions, ProviderPlugin

@@ -23,7 +23,7 @@ from wasync.apply.executor import Executor, Progress, Report
 from wasync.config import Config
 from wasync.loading import load_desired
 from wasync.model import JsonDict
-from wasync.pacing import RetryPolicy
+from wasync.pacing.retry import RetryPolicy
 from wasync.sandbox import cams, nxcloud
 from wasync.sandbox.common import FaultConfig, InProcessTransport, drop_connection
 from wasync.session import Session

@@ -12,7 +12,7 @@ import pytest
 from wasync import manager
 from wasync.apply.executor import Executor, Outcome, Status
 from wasync.errors import ErrorClass, ProviderError
-from wasync.pacing import RetryPolicy
+from wasync.pacing.retry import RetryPolicy
 from wasync.plan import Change
 from wasync.sandbox.common import Fault, FaultConfig
 

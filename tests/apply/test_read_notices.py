@@ -7,7 +7,8 @@ import logging
 import pytest
 
 from wasync.errors import ErrorClass, ProviderError
-from wasync.pacing import RateGate, RetryingReads, RetryPolicy
+from wasync.pacing.gate import RateGate
+from wasync.pacing.retry import RetryingReads, RetryPolicy
 
 
 def busy(n: int) -> ProviderError:

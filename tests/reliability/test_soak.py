@@ -32,7 +32,7 @@ from tenacity import RetryCallState
 
 from wasync.apply.executor import Executor, Report
 from wasync.manager import load
-from wasync.pacing import RetryPolicy
+from wasync.pacing.retry import RetryPolicy
 from wasync.plan import from_config, plan
 from wasync.refresh import refresh
 from wasync.sandbox.common import FaultConfig

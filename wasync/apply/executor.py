@@ -24,14 +24,8 @@ from typing import Protocol, TypeVar
 
 from wasync.errors import ErrorClass, ProviderError, WasyncError
 from wasync.model import Desired, QrCode, Remote, RemoteQrCode, RemoteTemplate, Template
-from wasync.pacing import (
-    RETRY_READS,
-    RETRY_WRITES,
-    GateClosed,
-    RateGate,
-    RetryPolicy,
-    interruptible_sleep,
-)
+from wasync.pacing.gate import GateClosed, RateGate
+from wasync.pacing.retry import RETRY_READS, RETRY_WRITES, RetryPolicy, interruptible_sleep
 from wasync.plan import Change, Plan, plan
 from wasync.plan.settings import AccountSettings
 from wasync.providers.base import Provider

@@ -16,16 +16,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
-import httpx
 from pydantic import SecretStr
-from starlette.types import ASGIApp
 
 from wasync.config import AccountBase
-from wasync.pacing import RateLimits
-from wasync.providers.base import CallGate, Provider, ReadRetry
+from wasync.pacing.limits import RateLimits
 from wasync.traits import ProviderTraits
+
+if TYPE_CHECKING:  # for annotations only: validate must not pay for importing httpx
+    import httpx
+    from starlette.types import ASGIApp
+
+    from wasync.providers.base import CallGate, Provider, ReadRetry
 
 A = TypeVar("A", bound=AccountBase)
 
@@ -51,8 +54,8 @@ class EmulatorOptions:
     qps: float | None = None  # the emulator's own rate limit; None: the documented one
 
 
-ClientFactory = Callable[[A, httpx.AsyncClient, CallGate, ReadRetry], Provider]
-EmulatorFactory = Callable[[EmulatorOptions], ASGIApp]
+ClientFactory: TypeAlias = "Callable[[A, httpx.AsyncClient, CallGate, ReadRetry], Provider]"
+EmulatorFactory: TypeAlias = "Callable[[EmulatorOptions], ASGIApp]"
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,18 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-from starlette.types import ASGIApp
-
-from wasync.pacing import RateLimits
-from wasync.providers.base import CallGate, Provider, ReadRetry
+from wasync.pacing.limits import RateLimits
 from wasync.providers.nxcloud.account import NxcloudAccount
 from wasync.providers.nxcloud.traits import NXCLOUD_TRAITS
 from wasync.providers.plugin import Credential, EmulatorOptions, ProviderPlugin
+
+if TYPE_CHECKING:  # annotations only: naming the plugin must not import httpx
+    import httpx
+    from starlette.types import ASGIApp
+
+    from wasync.providers.base import CallGate, Provider, ReadRetry
 
 
 def _client(
