@@ -73,7 +73,9 @@ class AccountBase(BaseModel):
         False, description="Allow an http:// endpoint (only for your own test servers)."
     )
     thresholds: Thresholds = Field(default_factory=Thresholds)
-    provider: str = Field(description="The provider's name, e.g. the one of `wasync sandbox`.")
+    provider: str = Field(
+        description="The account's provider: a name `wasync sandbox serve --provider` offers."
+    )
 
     @property
     def is_sandbox(self) -> bool:
@@ -94,9 +96,6 @@ class AccountKind(Protocol):
     def name(self) -> str:
         """The ``provider:`` value that selects it."""
         ...
-
-    @property
-    def display_name(self) -> str: ...
 
     @property
     def account_model(self) -> type[AccountBase]: ...
