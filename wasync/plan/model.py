@@ -20,6 +20,7 @@ from wasync.plan.thresholds import ThresholdError, ThresholdViolation, check_sha
 FORMAT_VERSION = 1
 
 Action = Literal["create", "update", "delete"]
+# In plan order. A new action (issue 14: replace) is a name here and a constructor on Change.
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete")
 
 
