@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from plan.builders import NX_PHONE, body, make_plan, rtpl, settings, tpl
-from wasync.errors import SpecError
 
 URL_BUTTONS: dict[str, Any] = {
     "type": "BUTTONS",
@@ -138,15 +135,6 @@ def test_a_template_listed_twice_is_compared_with_one_and_warned_about() -> None
     (c,) = p.changes
     assert c.remote_id == "a1"
     assert "listed twice (ids a1 and b2)" in p.warnings[0].message
-
-
-def test_phone_scope_mismatches_are_spec_errors() -> None:
-    bad_nx = tpl("x").model_copy(update={"phone": None})
-    bad_cams = tpl("y", account="shop-cams").model_copy(update={"phone": "861"})
-    with pytest.raises(SpecError) as err:
-        make_plan([bad_nx, bad_cams])
-    assert "nxcloud templates live on a business number: set phone" in str(err.value)
-    assert "cams templates belong to the account, not a number: remove phone" in str(err.value)
 
 
 # --- editability ----------------------------------------------------------------------------------

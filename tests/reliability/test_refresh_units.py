@@ -72,3 +72,32 @@ def test_a_refresh_survives_one_failed_call_in_ten(tmp_path: Path) -> None:
         gateways[0].n = 10
         result = wasync_fast_retries("plan", root, env=env)
     assert result.returncode == 0, result
+
+
+def test_an_import_retries_each_read_once_over(tmp_path: Path) -> None:
+    # Import reads as refresh does: a call that keeps failing is tried as often as the retry
+    # policy allows (3 times here), not that often again by a retry wrapped around the
+    # provider's own (3 x 3).
+    gateways: list[EveryNth] = []
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        gateways.append(EveryNth(app))
+        return gateways[0]
+
+    with served(
+        "cams", wrap=wrap, access_key_id=CAMS_KEY_ID, access_key_secret=CAMS_SECRET, qps=0
+    ) as cams:
+        root = Folder(tmp_path, [cams_account(cams.url, qps=100)]).write()
+        gateways[0].n = 1  # every request fails
+        result = wasync_fast_retries(
+            "import",
+            root,
+            "--account",
+            "live-cams",
+            "--phone",
+            "8615800001111",
+            env=clean_env(CREDENTIAL_ENV),
+        )
+    assert result.returncode == 1, result
+    assert "ServiceUnavailable" in result.stderr, result
+    assert gateways[0].seen == 3

@@ -27,6 +27,7 @@ from wasync.model import Desired, QrCode, Remote, RemoteQrCode, RemoteTemplate, 
 from wasync.pacing.gate import GateClosed, RateGate
 from wasync.pacing.retry import RETRY_READS, RETRY_WRITES, RetryPolicy, interruptible_sleep
 from wasync.plan import Change, Plan, plan
+from wasync.plan.identity import match_qr_codes
 from wasync.plan.settings import AccountSettings
 from wasync.providers.base import Provider
 
@@ -277,11 +278,8 @@ class Executor:
         assert isinstance(desired, QrCode)
         if not self._settled(change, Desired(qr_codes=(desired,)), Remote(qr_codes=candidates)):
             return None
-        # Settled: the planner matched a candidate by content; the same rule finds it here.
-        mine = next(
-            (q for q in candidates if (q.prefilled_message, q.image) == _qr_content(desired)),
-            None,
-        ) or next((q for q in candidates if q.prefilled_message == desired.prefilled_message), None)
+        # Settled: the planner matched a candidate; the same rule says which.
+        mine = match_qr_codes((desired,), candidates)[key].code_of(desired)
         if mine is None:
             return None
         self._made[key].add(mine.code)
@@ -306,10 +304,6 @@ class Executor:
         settings = {change.account: self.settings[change.account]}
         again = plan(desired, remote, accounts=settings)
         return not any(c.address == change.address for c in again.changes)
-
-
-def _qr_content(qr: QrCode) -> tuple[str, str]:
-    return (qr.prefilled_message, qr.image)
 
 
 def _stopped_after(error: ProviderError) -> str:

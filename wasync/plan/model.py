@@ -8,18 +8,19 @@ The data form is documented in docs/plan-format.md and plan.schema.json.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from wasync.config import Thresholds
 from wasync.model import JsonDict, Kind, QrCode, RemoteQrCode, RemoteTemplate, Template
-from wasync.plan.digest import sha256_of
+from wasync.plan.digest import remote_fingerprint, sha256_of
 from wasync.plan.thresholds import ThresholdError, ThresholdViolation, check_share
 
 FORMAT_VERSION = 1
 
 Action = Literal["create", "update", "delete"]
+# In plan order. A new action (issue 14: replace) is a name here and a constructor on Change.
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete")
 
 
@@ -59,6 +60,11 @@ class Blocked:
 
 @dataclass(frozen=True)
 class Change:
+    """One thing apply would do to one resource. Build it with a named constructor
+    (``create``, ``update``, ``delete``): each derives the kind, address, account and remote
+    fingerprint from the resources it is given. Any of them may pass ``blocked=``: a blocked
+    change is shown in the plan and never attempted."""
+
     action: Action
     kind: Kind
     address: str
@@ -71,6 +77,72 @@ class Change:
     remote_fingerprint: str | None = None  # None for creates
     # Addresses this change takes with it (NXCloud deletes every language of a name).
     collateral: tuple[str, ...] = ()
+
+    @classmethod
+    def create(
+        cls,
+        desired: QrCode | Template,
+        fields: Iterable[FieldDiff],
+        hazards: Iterable[Hazard] = (),
+        *,
+        blocked: Blocked | None = None,
+    ) -> Change:
+        """A resource the specs name and the provider lacks."""
+        return cls._of("create", desired, None, fields, hazards, blocked)
+
+    @classmethod
+    def update(
+        cls,
+        desired: QrCode | Template,
+        remote: RemoteQrCode | RemoteTemplate,
+        fields: Iterable[FieldDiff],
+        hazards: Iterable[Hazard] = (),
+        *,
+        blocked: Blocked | None = None,
+    ) -> Change:
+        """``remote`` edited in place to match ``desired`` (at ``desired``'s address)."""
+        return cls._of("update", desired, remote, fields, hazards, blocked)
+
+    @classmethod
+    def delete(
+        cls,
+        remote: RemoteQrCode | RemoteTemplate,
+        fields: Iterable[FieldDiff],
+        hazards: Iterable[Hazard] = (),
+        *,
+        blocked: Blocked | None = None,
+        collateral: Iterable[str] = (),
+    ) -> Change:
+        """A remote resource pruned; ``collateral`` names what the same call deletes too."""
+        return cls._of("delete", None, remote, fields, hazards, blocked, collateral)
+
+    @classmethod
+    def _of(
+        cls,
+        action: Action,
+        desired: QrCode | Template | None,
+        remote: RemoteQrCode | RemoteTemplate | None,
+        fields: Iterable[FieldDiff],
+        hazards: Iterable[Hazard],
+        blocked: Blocked | None,
+        collateral: Iterable[str] = (),
+    ) -> Change:
+        subject = desired or remote
+        assert subject is not None
+        kind: Kind = "qr" if isinstance(subject, QrCode | RemoteQrCode) else "template"
+        return cls(
+            action=action,
+            kind=kind,
+            address=subject.address,
+            account=subject.account,
+            desired=desired,
+            remote=remote,
+            fields=tuple(fields),
+            hazards=tuple(hazards),
+            blocked=blocked,
+            remote_fingerprint=remote_fingerprint(remote) if remote is not None else None,
+            collateral=tuple(collateral),
+        )
 
     @property
     def actionable(self) -> bool:

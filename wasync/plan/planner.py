@@ -1,24 +1,20 @@
 """The planner: ``plan(desired, remote) -> Plan``. Pure: no I/O, no clock, no randomness.
 
 Identity (DESIGN.md, "Resources and identity"):
-- QR codes, per account and phone: a pinned ``code`` claims that remote code. The other
-  entries claim unclaimed codes by content: first exact matches (prefilled message and
-  image), then the prefilled message alone. An entry whose pin no longer exists (a CAMS
-  update issues a new code) is matched this way too, with a warning to update the pin, and
-  before unpinned entries; protected entries go last. Codes are taken in code order and
-  entries in address order, so the same inputs in any order give the same plan, and a plan
-  applied leaves nothing to do on the next one.
+- QR codes: per account and phone, by pin, then message and image, then message
+  (``wasync.plan.identity``, the one place that rule lives).
 - Templates: (account, phone for phone-scoped providers, name, language).
 
-Remote resources nothing claims are unmanaged: listed, or deleted when the account prunes."""
+Remote resources nothing claims are unmanaged: listed, or deleted when the account prunes.
+The same inputs in any order give the same plan, and a plan applied leaves nothing to do on
+the next one."""
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from wasync.errors import Problem, SpecError
 from wasync.gcpause import gc_paused
 from wasync.model import (
     Desired,
@@ -31,7 +27,8 @@ from wasync.model import (
 )
 from wasync.plan import safety
 from wasync.plan.diff import created, deleted, diff, strip_keys
-from wasync.plan.digest import desired_view, remote_fingerprint, specs_digest
+from wasync.plan.digest import desired_view, specs_digest
+from wasync.plan.identity import QrMatches, match_qr_codes
 from wasync.plan.model import (
     AccountFacts,
     Blocked,
@@ -58,12 +55,11 @@ def plan(
     """Compare the specs with the remote state and decide every change.
 
     ``accounts`` gives each account's settings (``settings.from_config``); ``prune`` is the
-    ``--prune`` override, on top of each account's own ``prune``. Raises ``SpecError`` for
-    spec entries the planner cannot place (unknown account, duplicate address or pin, a QR
-    code on a provider without QR codes, a template phone that does not fit the provider).
+    ``--prune`` override, on top of each account's own ``prune``. ``desired`` is what the
+    spec loader accepted: the planner checks only what it relies on (known accounts, unique
+    addresses and pins) and raises ``ValueError`` if a caller breaks that.
     """
-    _check_desired(desired, accounts)
-    _check_remote(remote, accounts)
+    _check_inputs(desired, remote, accounts)
     with gc_paused():
         return _Planner(accounts, prune).run(desired, remote)
 
@@ -106,109 +102,51 @@ class _Planner:
     # --- QR codes ----------------------------------------------------------------------------
 
     def _qr_codes(self, desired: Sequence[QrCode], remote: Sequence[RemoteQrCode]) -> None:
-        wanted: dict[tuple[str, str], list[QrCode]] = defaultdict(list)
         for d in sorted(desired, key=lambda d: d.address):
-            wanted[(d.account, d.phone)].append(d)
             self.managed[d.account] += 1
             self.known.add(d.address)
             self.views.append((d.address, desired_view(d)))
-        present: dict[tuple[str, str], dict[str, RemoteQrCode]] = defaultdict(dict)
-        for r in sorted(remote, key=lambda r: (r.account, r.phone, r.code)):
-            present[(r.account, r.phone)].setdefault(r.code, r)  # a code listed twice: once
-            self.known.add(r.address)
-        for key in sorted(wanted.keys() | present.keys()):
-            self._qr_phone(wanted.get(key, []), present.get(key, {}))
+        self.known.update(r.address for r in remote)
+        for found in match_qr_codes(desired, remote).values():
+            self._qr_phone(found)
 
-    def _qr_phone(self, wanted: list[QrCode], present: dict[str, RemoteQrCode]) -> None:
-        """Match one phone's entries to its codes. Pins first; then exact matches (message
-        and image) before message-only ones, so two entries that share a message but not an
-        image never swap codes (on CAMS a swap would re-issue both)."""
-        unclaimed = dict(present)  # in code order
-        exact: dict[tuple[str, str], deque[str]] = defaultdict(deque)
-        loose: dict[str, deque[str]] = defaultdict(deque)
-        for code, r in unclaimed.items():
-            exact[(r.prefilled_message, r.image)].append(code)
-            loose[r.prefilled_message].append(code)
-
-        def take(queue: deque[str] | None) -> RemoteQrCode | None:
-            while queue:  # codes claimed through the other index are skipped here
-                code = queue.popleft()
-                if code in unclaimed:
-                    return unclaimed.pop(code)
-            return None
-
-        def take_exact(d: QrCode) -> RemoteQrCode | None:
-            # An empty remote image was not read back: it matches any image.
-            return take(exact.get((d.prefilled_message, d.image))) or take(
-                exact.get((d.prefilled_message, ""))
-            )
-
-        rest = []
-        for d in wanted:
-            if d.code and d.code in unclaimed:
-                self._qr_match(d, unclaimed.pop(d.code))
-            else:
-                rest.append(d)
-        # Protected entries go last: their updates may be blocked, and a code they took in
-        # one plan and kept unchanged could go to another entry in the next, so a plan would
-        # never settle. A stale pin goes before unpinned entries: it owns its re-issued code.
-        rest.sort(key=lambda d: (d.protect, not d.code, d.address))
-        left = []
-        for d in rest:
-            found = take_exact(d)
-            if found is None:
-                left.append(d)
-            else:
-                self._qr_found(d, found)
+    def _qr_phone(self, found: QrMatches) -> None:
+        """Turn one phone's matching (``identity.match_qr_codes``) into changes."""
+        for d, r in found.matched:
+            if d.code and d.code != r.code:  # matched by content: the pin is stale
+                self.warnings.append(PlanWarning(d.address, _stale_pin(d.code, r.code)))
+            self._qr_match(d, r)
         fresh = []
-        for d in left:
-            found = take(loose.get(d.prefilled_message))
-            if found is not None:
-                self._qr_found(d, found)
-            elif d.code:
+        for d in found.unmatched:
+            if d.code:
                 self._qr_create(d, (safety.qr_pin_gone(d.code),))
             else:
                 self._qr_create(d, ())
                 fresh.append(d)
-        if fresh and unclaimed:
+        if fresh and found.unclaimed:
             # Identity without a pin is the message: an edited message reads as a new code.
             # Say so, in case the user meant to edit one of the codes left over.
             for d in fresh:
                 self.warnings.append(
                     PlanWarning(
-                        d.address, safety.qr_new_beside_leftovers(self._traits(d), unclaimed)
+                        d.address, safety.qr_new_beside_leftovers(self._traits(d), found.unclaimed)
                     )
                 )
         # Without a pin, a protected entry's code is known only by its message: after an edit
         # of that message, the printed code it protects is one of the leftovers. So no code
         # on a phone with such an entry is pruned, whatever this plan matched.
-        guards = tuple(sorted(d.address for d in wanted if d.protect and not d.code))
-        for r in unclaimed.values():
+        guards = tuple(sorted(d.address for d in found.entries if d.protect and not d.code))
+        for r in found.unclaimed.values():
             self._qr_unclaimed(r, guards)
 
     def _traits(self, d: QrCode) -> ProviderTraits:
         return self.accounts[d.account].traits
 
-    def _qr_found(self, d: QrCode, found: RemoteQrCode) -> None:
-        """``d`` matched ``found`` by its content; a pin that led elsewhere is stale."""
-        if d.code:
-            self.warnings.append(
-                PlanWarning(
-                    d.address,
-                    f"pinned code {d.code} no longer exists (a CAMS update issues a new "
-                    f"code); matched code {found.code} by its prefilled message; pin "
-                    f"code: {found.code} in the spec",
-                )
-            )
-        self._qr_match(d, found)
-
     def _qr_create(self, d: QrCode, hazards: tuple[Hazard, ...]) -> None:
         fields = created(
             {"phone": d.phone, "prefilled_message": d.prefilled_message, "image": d.image}
         )
-        self.changes.append(
-            Change("create", "qr", d.address, d.account, d, None, tuple(fields), hazards)
-        )
+        self.changes.append(Change.create(d, fields, hazards))
 
     def _qr_match(self, d: QrCode, r: RemoteQrCode) -> None:
         fields = []
@@ -221,20 +159,7 @@ class _Planner:
         traits = self.accounts[d.account].traits
         hazards = (safety.qr_code_replaced(r),) if traits.qr_update_replaces_code else ()
         blocked = safety.protected() if d.protect and hazards else None
-        self.changes.append(
-            Change(
-                "update",
-                "qr",
-                d.address,
-                d.account,
-                d,
-                r,
-                tuple(fields),
-                hazards,
-                blocked,
-                remote_fingerprint(r),
-            )
-        )
+        self.changes.append(Change.update(d, r, fields, hazards, blocked=blocked))
 
     def _qr_unclaimed(self, r: RemoteQrCode, guards: tuple[str, ...] = ()) -> None:
         if not self._prunes(r.account):
@@ -248,20 +173,8 @@ class _Planner:
                 "image": r.image,
             }
         )
-        self.changes.append(
-            Change(
-                "delete",
-                "qr",
-                r.address,
-                r.account,
-                None,
-                r,
-                tuple(fields),
-                (safety.qr_delete(r),),
-                safety.maybe_protected(r, guards) if guards else None,
-                remote_fingerprint(r),
-            )
-        )
+        blocked = safety.maybe_protected(r, guards) if guards else None
+        self.changes.append(Change.delete(r, fields, (safety.qr_delete(r),), blocked=blocked))
 
     # --- templates ---------------------------------------------------------------------------
 
@@ -304,9 +217,7 @@ class _Planner:
         shown: dict[str, Any] = {"category": d.category, "components": want}
         if d.message_send_ttl_seconds is not None:
             shown["message_send_ttl_seconds"] = d.message_send_ttl_seconds
-        self.changes.append(
-            Change("create", "template", d.address, d.account, d, None, tuple(created(shown)))
-        )
+        self.changes.append(Change.create(d, created(shown)))
 
     def _template_match(self, d: Template, want: list[JsonDict], r: RemoteTemplate) -> None:
         traits = self.accounts[d.account].traits
@@ -348,20 +259,7 @@ class _Planner:
                 hazards.append(safety.rereview(r.status))
             if d.protect and hazards:
                 blocked = safety.protected()
-        self.changes.append(
-            Change(
-                "update",
-                "template",
-                d.address,
-                d.account,
-                d,
-                r,
-                tuple(fields),
-                tuple(hazards),
-                blocked,
-                remote_fingerprint(r),
-            )
-        )
+        self.changes.append(Change.update(d, r, fields, hazards, blocked=blocked))
 
     def _template_leftovers(
         self,
@@ -388,20 +286,9 @@ class _Planner:
                 elif by_name and len(group) > 1:
                     others = tuple(sorted(o.address for o in group if o is not r))
                     hazards.append(safety.collateral_delete(r, others, traits))
+                shown = deleted(_template_shown(r))
                 self.changes.append(
-                    Change(
-                        "delete",
-                        "template",
-                        r.address,
-                        r.account,
-                        None,
-                        r,
-                        tuple(deleted(_template_shown(r))),
-                        tuple(hazards),
-                        blocked,
-                        remote_fingerprint(r),
-                        others,
-                    )
+                    Change.delete(r, shown, hazards, blocked=blocked, collateral=others)
                 )
 
 
@@ -414,80 +301,34 @@ def _template_shown(r: RemoteTemplate) -> JsonDict:
     return shown
 
 
+def _stale_pin(pinned: str, found: str) -> str:
+    return (
+        f"pinned code {pinned} no longer exists (a CAMS update issues a new code); matched "
+        f"code {found} by its prefilled message; pin code: {found} in the spec"
+    )
+
+
 # --- input checks ----------------------------------------------------------------------------
 
 
-def _check_desired(desired: Desired, accounts: Mapping[str, AccountSettings]) -> None:
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    pins: dict[tuple[str, str, str], str] = {}
-    resources: list[QrCode | Template] = [*desired.qr_codes, *desired.templates]
-    for d in resources:
-        if d.address in seen:
-            problems.append(
-                Problem("defined twice; give each entry its own address", None, d.address)
-            )
-        seen.add(d.address)
-        settings = accounts.get(d.account)
-        if settings is None:
-            known = ", ".join(sorted(accounts)) or "none"
-            problems.append(
-                Problem(
-                    f"account {d.account!r} is not in wasync.yaml (accounts: {known})",
-                    None,
-                    d.address,
-                    "account",
-                )
-            )
-            continue
-        traits = settings.traits
-        if isinstance(d, QrCode):
-            if "qr" not in traits.kinds:
-                problems.append(
-                    Problem(
-                        f"{traits.name} has no QR code API; put QR codes on a CAMS account",
-                        None,
-                        d.address,
-                        "account",
-                    )
-                )
-            if d.code:
-                pin = (d.account, d.phone, d.code)
-                if pin in pins:
-                    problems.append(
-                        Problem(
-                            f"code {d.code} is already pinned by {pins[pin]}",
-                            None,
-                            d.address,
-                            "code",
-                        )
-                    )
-                pins.setdefault(pin, d.address)
-        elif traits.template_scope == "phone" and not d.phone:
-            problems.append(
-                Problem(
-                    f"{traits.name} templates live on a business number: set phone",
-                    None,
-                    d.address,
-                    "phone",
-                )
-            )
-        elif traits.template_scope != "phone" and d.phone:
-            problems.append(
-                Problem(
-                    f"{traits.name} templates belong to the account, not a number: remove phone",
-                    None,
-                    d.address,
-                    "phone",
-                )
-            )
-    if problems:
-        raise SpecError(problems)
-
-
-def _check_remote(remote: Remote, accounts: Mapping[str, AccountSettings]) -> None:
-    # Refresh lists only configured accounts; anything else is a caller bug, not a user error.
-    resources: list[RemoteQrCode | RemoteTemplate] = [*remote.qr_codes, *remote.templates]
+def _check_inputs(
+    desired: Desired, remote: Remote, accounts: Mapping[str, AccountSettings]
+) -> None:
+    """What the planner relies on and the spec loader guarantees (where users learn of it,
+    with file and line): every account has settings, addresses and pins are unique. A
+    breach is a caller bug, not a user error."""
+    resources: list[QrCode | Template | RemoteQrCode | RemoteTemplate] = [
+        *desired.qr_codes,
+        *desired.templates,
+        *remote.qr_codes,
+        *remote.templates,
+    ]
     stray = {r.account for r in resources} - accounts.keys()
     if stray:
-        raise ValueError(f"remote resources of accounts without settings: {sorted(stray)}")
+        raise ValueError(f"resources of accounts without settings: {sorted(stray)}")
+    addresses = [q.address for q in desired.qr_codes] + [t.address for t in desired.templates]
+    pins = [(q.account, q.phone, q.code) for q in desired.qr_codes if q.code]
+    if len(set(addresses)) != len(addresses) or len(set(pins)) != len(pins):
+        twice = sorted({a for a in addresses if addresses.count(a) > 1})
+        pinned = sorted({p[2] for p in pins if pins.count(p) > 1})
+        raise ValueError(f"spec entries not unique: addresses {twice}, pins {pinned}")
