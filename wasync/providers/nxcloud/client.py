@@ -36,7 +36,6 @@ from wasync.log import http_call, http_log, register_secret
 from wasync.model import JsonDict, QrCode, RemoteQrCode, RemoteTemplate, Template
 from wasync.providers.base import CallGate, ReadRetry, no_retry
 from wasync.providers.nxcloud.mapping import (
-    MalformedTemplateError,
     components_from_wire,
     components_to_wire,
     template_from_wire,
@@ -44,6 +43,7 @@ from wasync.providers.nxcloud.mapping import (
 from wasync.providers.nxcloud.signing import ALGORITHMS, sign
 from wasync.providers.nxcloud.traits import NXCLOUD_TRAITS
 from wasync.providers.transport import timeout_hint, tls_failure, tls_hint
+from wasync.providers.whatsapp import MalformedError
 
 PROVIDER = "nxcloud"
 BIZ_TYPE = "2"  # WhatsApp
@@ -166,7 +166,7 @@ class NxcloudProvider:
             for info in items:
                 try:
                     out.append(template_from_wire(info, account=self.account, phone=phone))
-                except MalformedTemplateError as exc:
+                except MalformedError as exc:
                     raise _protocol("getTemplate", str(exc)) from None
             paging = page.get("paging")
             if not isinstance(paging, dict) or not paging.get("next"):
