@@ -9,6 +9,7 @@ sample URL field, its one-app OTP form, its envelope) stay in that provider's fo
 - ``components``: template components, canonical <-> Meta's JSON (buttons, OTP,
   authentication wording, example shapes);
 - ``templates``: the template object of a listing (id, status, quality, ...);
+- ``graph``: the Graph API's error object and cursor paging.
 """
 
 
