@@ -21,14 +21,14 @@ Unknown keys pass through both ways, so a field Meta adds shows up as drift, not
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import parse_qsl, urlsplit
 
-from wasync.model import JsonDict, canonical_components
+from wasync.model import JsonDict, OtpType, canonical_components
 from wasync.providers.whatsapp import MalformedError
 
 OTP_URL_PREFIX = "https://www.whatsapp.com/otp/code/"
-OTP_TYPES = frozenset({"COPY_CODE", "ONE_TAP", "ZERO_TAP"})  # Meta's otp_type values
+OTP_TYPES: tuple[str, ...] = get_args(OtpType)  # Meta's otp_type values
 
 
 # --- canonical -> Meta ---------------------------------------------------------------------
