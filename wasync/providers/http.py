@@ -42,6 +42,7 @@ import logging
 import math
 import ssl
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -98,7 +99,7 @@ class Reply:
 class HttpOptions(TypedDict, total=False):
     """What a session hands every client besides its account (``**options`` of a client)."""
 
-    http: Required[httpx.AsyncClient]  # base_url, transport, TLS; the caller closes it
+    http: Required[httpx.AsyncClient]  # base_url, transport, TLS settings
     gate: CallGate | None  # entered around every request (rate limiting lives there)
     reads: ReadRetry  # runs each read, retrying it as the executor's policy allows
     clock: Callable[[], float]  # seconds since the epoch: signatures, HTTP-date Retry-After
@@ -108,7 +109,7 @@ def _no_gate() -> AbstractAsyncContextManager[None]:
     return contextlib.nullcontext()
 
 
-class HttpProvider(Generic[P, R]):
+class HttpProvider(ABC, Generic[P, R]):
     """One account at a provider's HTTP API. Subclasses set ``traits`` and ``api_name`` and
     implement the hooks ``_build_request``, ``_reply_error`` and ``_reply_result``; the
     others have defaults. See the module docstring for the order they run in."""
@@ -140,23 +141,23 @@ class HttpProvider(Generic[P, R]):
 
     # --- hooks -------------------------------------------------------------------------------
 
+    @abstractmethod
     def _build_request(self, call: Call[P]) -> httpx.Request:
         """The signed request for ``call`` (``self._http.build_request``, relative URL).
         Runs inside the rate gate, once per attempt: sign here, never earlier."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _reply_error(self, call: Call[P], reply: Reply) -> ProviderError | None:
         """The error this reply reports in the provider's own format (an envelope's code,
         an error object), with the class and hint its code-table gives; None when the reply
         is no refusal in that format. A reply left unexplained here with HTTP >= 400 is
         judged by its status (``_status_error``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _reply_result(self, call: Call[P], reply: Reply) -> R:
         """The payload of an accepted reply (HTTP < 400, no ``_reply_error``): an envelope's
         data or the whole body. Raise ``self._malformed(...)`` when it is not the documented
         shape: the call may have acted, so the executor reads back before deciding."""
-        raise NotImplementedError
 
     def _describe_reply(self, reply: Reply) -> str:
         """A few words for the debug line after ``-> HTTP <status>``: the provider's code
