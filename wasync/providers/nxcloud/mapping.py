@@ -14,8 +14,6 @@ NXCloud passes Meta's template shape through, so this is Meta's mapping
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable
 from typing import Any
 
 from wasync.errors import WasyncError
@@ -74,21 +72,18 @@ def _button_to_wire(button: JsonDict) -> JsonDict:
 def template_from_wire(info: Any, *, account: str, phone: str) -> RemoteTemplate:
     """One ``templateInfo`` of a getTemplate page (Meta's template object) as a remote
     template of ``phone``."""
-    template = template_from_meta(info, account=account, phone=phone)
-    return dataclasses.replace(template, components=tuple(_samples_back(template.components)))
+    return template_from_meta(
+        info, account=account, phone=phone, read_components=components_from_wire
+    )
 
 
 def components_from_wire(raw: Any, category: str, *, where: str = "template") -> list[JsonDict]:
     """Wire components (as sent or as returned) in canonical form."""
-    return _samples_back(components_from_meta(raw, category, where=where))
-
-
-def _samples_back(components: Iterable[JsonDict]) -> list[JsonDict]:
-    """NXCloud's sample URL field back under its canonical name."""
-    return [_sample_back(c) for c in components]
+    return [_sample_back(c) for c in components_from_meta(raw, category, where=where)]
 
 
 def _sample_back(component: JsonDict) -> JsonDict:
+    """NXCloud's sample URL field back under its canonical name."""
     example = component.get("example")
     if component["type"] != "HEADER" or not isinstance(example, dict) or SAMPLE_URL not in example:
         return component

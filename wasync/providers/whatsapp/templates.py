@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from wasync.model import JsonDict, RemoteTemplate
 from wasync.providers.whatsapp import MalformedError
 from wasync.providers.whatsapp.components import components_from_meta
 
+ComponentsReader = Callable[..., list[JsonDict]]  # (raw, category, *, where) -> canonical
 
-def template_from_meta(info: Any, *, account: str, phone: str | None) -> RemoteTemplate:
+
+def template_from_meta(
+    info: Any,
+    *,
+    account: str,
+    phone: str | None,
+    read_components: ComponentsReader = components_from_meta,
+) -> RemoteTemplate:
     """One template object (``id``, ``name``, ``language``, ``category``, ``status``,
     ``components``, ``rejected_reason``, ``quality_score``, ``message_send_ttl_seconds``);
-    ``phone`` for providers that keep templates per business number."""
+    ``phone`` for providers that keep templates per business number. A provider whose
+    components depart from Meta's passes its own ``read_components`` (built on
+    ``components_from_meta``)."""
     if not isinstance(info, Mapping):
         raise MalformedError(f"a template is {type(info).__name__}, not an object")
     fields = {}
@@ -40,7 +50,7 @@ def template_from_meta(info: Any, *, account: str, phone: str | None) -> RemoteT
         category=fields["category"],
         status=fields["status"].upper(),
         components=tuple(
-            components_from_meta(
+            read_components(
                 [] if info.get("components") is None else info["components"],
                 fields["category"],
                 where=where,
