@@ -27,6 +27,7 @@ _PLAIN_HEADERS = frozenset(
     {
         "host",
         "content-length",
+        "content-type",
         "accept",
         "accept-encoding",
         "connection",

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
 ImageFormat = Literal["SVG", "PNG"]
+OtpType = Literal["COPY_CODE", "ONE_TAP", "ZERO_TAP"]  # Meta's otp_type
 Kind = Literal["qr", "template"]
 JsonDict: TypeAlias = dict[str, Any]
 
@@ -103,7 +104,7 @@ class SupportedApp(Strict):
 
 class OtpButton(Strict):
     type: Literal["OTP"]
-    otp_type: Literal["COPY_CODE", "ONE_TAP", "ZERO_TAP"]
+    otp_type: OtpType
     text: str | None = None
     autofill_text: str | None = None
     supported_apps: list[SupportedApp] | None = None

@@ -30,11 +30,13 @@ def make_account(
     key_id: str = DEFAULT_ACCESS_KEY_ID,
     secret: str = DEFAULT_ACCESS_KEY_SECRET,
     cust_space_id: str | None = SPACE,
+    timeout: float = 5.0,
 ) -> CamsAccount:
     return CamsAccount(
         name=name,
         provider="cams",
         endpoint=ENDPOINT,
+        timeout=timeout,
         cust_space_id=cust_space_id,
         access_key_id=SecretStr(key_id),
         access_key_secret=SecretStr(secret),
@@ -55,11 +57,12 @@ async def connect(
     base_url: str = ENDPOINT,
     **http_options: Any,
 ) -> AsyncIterator[CamsProvider]:
+    """The real client over ``app`` (None: the network at ``base_url``); ``http_timeout`` is
+    the account's ``timeout``, which every call waits at most."""
     transport = InProcessTransport(app) if app is not None else None
-    async with httpx.AsyncClient(
-        base_url=base_url, transport=transport, timeout=http_timeout, **http_options
-    ) as http:
-        provider = CamsProvider(account or make_account(), http=http, gate=gate, clock=clock)
+    account = (account or make_account()).model_copy(update={"timeout": http_timeout})
+    async with httpx.AsyncClient(base_url=base_url, transport=transport, **http_options) as http:
+        provider = CamsProvider(account, http=http, gate=gate, clock=clock)
         yield provider
         await provider.aclose()
 

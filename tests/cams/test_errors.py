@@ -3,6 +3,7 @@ the error class and hint each one gets."""
 
 from __future__ import annotations
 
+import email.utils
 import json
 import socket
 import time
@@ -256,7 +257,7 @@ async def test_a_proxy_error_page_is_judged_by_its_status(
     app = rewriting(create_app(qps=0), lambda s, b: (status, b"<html>Bad Gateway</html>"))
     err = await _create_fails(app)
     assert not isinstance(err, ProtocolError)
-    assert err.code == f"HTTP{status}" and err.error_class is error_class
+    assert err.code == f"HTTP {status}" and err.error_class is error_class
 
 
 async def test_a_permission_refusal_names_the_ram_action() -> None:
@@ -307,3 +308,42 @@ def test_every_fatal_gateway_code_has_a_hint() -> None:
         "InvalidParameter.PageInvalid",
     ):
         assert hint_for(code, "ListChatappTemplate", "shop-cams"), code
+
+
+# --- what the HTTP base adds: the standard Retry-After, endpoints that cannot work -------------
+
+
+def answering(status: int, headers: dict[str, str]) -> ASGIApp:
+    """A front end that answers every request itself (a busy gateway, a rate limiter)."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": b"<html>busy</html>"})
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("12", 12.0), (email.utils.formatdate(1_750_000_030, usegmt=True), 30.0)],
+    ids=["seconds", "http-date"],
+)
+async def test_a_gateways_standard_retry_after_is_honoured(value: str, expected: float) -> None:
+    app = answering(503, {"Retry-After": value})
+    err = await _create_fails(app, clock=lambda: 1_750_000_000.0)
+    assert (err.code, err.error_class) == ("HTTP 503", ErrorClass.TRANSIENT)
+    assert err.retry_after == expected
+
+
+async def test_cams_own_retry_after_in_milliseconds_wins_over_the_standard_one() -> None:
+    app = answering(429, {"x-acs-retry-after": "250", "Retry-After": "9"})
+    err = await _create_fails(app)
+    assert (err.code, err.error_class, err.retry_after) == ("HTTP 429", ErrorClass.THROTTLED, 0.25)
+
+
+async def test_an_endpoint_that_is_not_http_is_fatal_and_says_so() -> None:
+    err = await _create_fails(None, base_url="ftp://cams.example")
+    assert (err.code, err.error_class) == ("UnsupportedProtocol", ErrorClass.FATAL)
+    assert "cannot send to ftp://cams.example" in str(err)
+    assert "the endpoint of account shop-cams must be an https:// URL or sandbox" in str(err)

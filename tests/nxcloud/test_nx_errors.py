@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ from starlette.applications import Starlette
 
 from wasync.errors import ErrorClass, ProviderError
 from wasync.providers.nxcloud.client import NxcloudProvider
+from wasync.sandbox.common import InProcessTransport
 from wasync.sandbox.nxcloud import NxcloudEmulator, create_app
 
 from .support import APPKEY, OTHER_PHONE, PHONE, FakeClock, Tamper, connect, make_template
@@ -206,3 +208,28 @@ async def test_the_rate_limit_answer_is_throttled(clock: FakeClock) -> None:
     )
     assert error.retry_after == 1.0
     assert "lower qps for account shop-nx" in str(error)
+
+
+def busy_gateway(status: int, headers: dict[str, str]) -> InProcessTransport:
+    """A front end that answers every request itself with an HTML page."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": b"<html>busy</html>"})
+
+    return InProcessTransport(app)
+
+
+async def test_a_busy_gateway_is_retryable_for_reads_unknown_for_writes_and_says_when(
+    app: Starlette, clock: FakeClock, emulator: NxcloudEmulator
+) -> None:
+    async with connect(app, clock=clock, transport=busy_gateway(503, {"Retry-After": "7"})) as p:
+        read = await failure(p)
+        write = await failure(p, "create")
+    assert (read.code, read.error_class) == ("HTTP 503", ErrorClass.TRANSIENT)
+    assert read.retry_after == 7.0
+    assert "retrying is safe" in str(read)
+    assert (write.error_class, write.retry_after) == (ErrorClass.UNKNOWN_OUTCOME, 7.0)
+    assert "the change may have been applied; run wasync plan" in str(write)
+    assert emulator.templates(PHONE) == []

@@ -13,7 +13,7 @@ from wasync.providers.nxcloud.client import NxcloudProvider
 from wasync.sandbox.common import Fault, FaultConfig
 from wasync.sandbox.nxcloud import NxcloudEmulator, create_app
 
-from .support import PHONE, FakeClock, connect, make_template
+from .support import BASE_URL, PHONE, FakeClock, connect, make_template
 
 pytestmark = pytest.mark.anyio
 
@@ -34,7 +34,7 @@ async def test_dropped_before_acting_is_unknown_and_nothing_happened(clock: Fake
         "RemoteProtocolError",
         ErrorClass.UNKNOWN_OUTCOME,
     )
-    assert "the connection dropped before the reply" in str(info.value)
+    assert f"the connection to {BASE_URL} dropped before the reply" in str(info.value)
     assert emulator.templates(PHONE) == []
 
 

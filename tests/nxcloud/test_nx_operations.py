@@ -352,7 +352,7 @@ async def test_secrets_stay_out_of_repr_and_debug_log(
     for line in lines:
         assert secret not in line and key not in line
         assert "-> HTTP 200 code=0" in line
-        assert "sign=***" in line and "accessKey=***" in line
+        assert "sign=***" in line and "accesskey=***" in line
 
 
 async def test_a_wrong_secret_says_which_account_and_what_to_check(

@@ -128,7 +128,7 @@ def test_a_self_signed_certificate_is_refused_with_a_tls_message(tmp_path: Path)
         elapsed = time.monotonic() - started
         assert_clean_failure(
             result,
-            "cams ListPhoneMessageQrdl failed: TLSError: refused 127.0.0.1: its TLS certificate "
+            f"cams ListPhoneMessageQrdl failed: TLSError: refused {url}: its TLS certificate "
             "could not be verified (self-signed certificate)",
             "check that the endpoint of account live-cams is the provider's https:// URL",
         )
@@ -155,12 +155,14 @@ def test_a_server_that_never_answers_times_out_naming_account_and_setting(
     assert_clean_failure(result, "failed: ReadTimeout")
     # Either account may be the first to give up; each names its own timeout.
     assert (
-        "cams ListChatappTemplate failed: ReadTimeout: request to 127.0.0.1: no answer "
-        "within 0.3 s; a read: nothing was changed"
+        f"cams ListChatappTemplate failed: ReadTimeout: no reply within 0.3 s from {url}; "
+        "a read: nothing was changed"
         in result.stderr
         and "raise `timeout:` (now 0.3 s) of account live-cams in wasync.yaml" in result.stderr
     ) or (
-        "nxcloud getTemplate failed: ReadTimeout: no reply within 0.4 s" in result.stderr
+        f"nxcloud getTemplate failed: ReadTimeout: no reply within 0.4 s from {url}; "
+        "a read: nothing was changed"
+        in result.stderr
         and "raise `timeout:` (now 0.4 s) of account live-nx in wasync.yaml" in result.stderr
     ), result
     assert elapsed < 30

@@ -2,34 +2,32 @@
 
 Every call is an RPC-style ``POST /`` signed with V3 (``signing.py``), the action and
 version in ``x-acs-*`` headers and the business parameters in the query, as SDK 5.3.1 sends
-them. Replies are checked for their documented shape; wire <-> canonical conversion is
-``mapping.py``'s. No retries here: each failure becomes a ``ProviderError`` whose
-``ErrorClass`` tells the executor what it may do.
+them. Sending, timeouts, transport failures, Retry-After and the debug line are the HTTP
+base's (``wasync.providers.http``); this module signs, reads CAMS's envelope (``Code``,
+``Message``, ``RequestId``) with its code table, and calls the operations. Wire <->
+canonical conversion is ``mapping.py``'s. No retries here: each failure becomes a
+``ProviderError`` whose ``ErrorClass`` tells the executor what it may do.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import secrets
-import time
-from collections.abc import Callable, Collection, Mapping
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard, Unpack
 
 import httpx
 
 from wasync import __version__
 from wasync.errors import ConfigError, ErrorClass, ProtocolError, ProviderError
-from wasync.log import http_call, http_log, redact, register_secret
+from wasync.log import register_secret
 from wasync.model import QrCode, RemoteQrCode, RemoteTemplate, Template
-from wasync.providers.base import CallGate, ReadRetry, no_retry
 from wasync.providers.cams import mapping, signing
 from wasync.providers.cams.account import CamsAccount
 from wasync.providers.cams.traits import CAMS_TRAITS
-from wasync.providers.transport import timeout_hint, tls_failure, tls_hint
+from wasync.providers.http import Call, HttpOptions, HttpProvider, Reply
 
 API_VERSION = "2020-06-06"
 # CAMS documents no maximum Page.Size; 100 is the emulator's and a common Alibaba cap.
@@ -110,27 +108,26 @@ def _utc_stamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
-    raw = headers.get("x-acs-retry-after")
-    if raw and raw.strip().isdigit() and int(raw) > 0:
-        return int(raw) / 1000.0
-    return None
+def _request_id(body: Mapping[str, Any]) -> str | None:
+    request_id = body.get("RequestId")
+    return str(request_id) if request_id else None
 
 
-class CamsProvider:
+def _is_envelope(body: Any) -> TypeGuard[dict[str, Any]]:
+    """CAMS's reply: a JSON object with a ``Code`` (``"OK"`` on success)."""
+    return isinstance(body, dict) and isinstance(body.get("Code"), str)
+
+
+Params = Mapping[str, str | None]
+
+
+class CamsProvider(HttpProvider[Params, dict[str, Any]]):
     """One CAMS account (one access key, optionally one CustSpaceId)."""
 
     traits = CAMS_TRAITS
+    api_name = "the CAMS API"
 
-    def __init__(
-        self,
-        account: CamsAccount,
-        *,
-        http: httpx.AsyncClient,
-        gate: CallGate | None = None,
-        reads: ReadRetry = no_retry,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, account: CamsAccount, **options: Unpack[HttpOptions]) -> None:
         key_id, secret = account.access_key_id, account.access_key_secret
         missing = [
             name
@@ -144,31 +141,21 @@ class CamsProvider:
                 "them in wasync.yaml from the environment, e.g. "
                 "access_key_secret: ${ALIBABA_CLOUD_ACCESS_KEY_SECRET}"
             )
-        self.account = account.name
+        super().__init__(account, **options)
         self._cust_space_id = account.cust_space_id
         self._key_id = key_id
         self._key_secret = secret
         register_secret(self._key_secret.get_secret_value())
-        self._http = http
-        self._gate = gate
-        self._reads = reads
-        self._clock = clock
 
-    def __repr__(self) -> str:
-        return f"CamsProvider(account={self.account!r}, endpoint={str(self._http.base_url)!r})"
+    # --- the HTTP base's hooks -----------------------------------------------------------------
 
-    # --- one call ----------------------------------------------------------------------------
-
-    def _enter_gate(self) -> AbstractAsyncContextManager[Any]:
-        return self._gate() if self._gate is not None else nullcontext()
-
-    def _build(self, action: str, params: Mapping[str, str | None]) -> httpx.Request:
-        query = {k: v for k, v in params.items() if v is not None}
+    def _build_request(self, call: Call[Params]) -> httpx.Request:
+        query = {k: v for k, v in call.params.items() if v is not None}
         if self._cust_space_id:
             query["CustSpaceId"] = self._cust_space_id
         body = b""
         signed = {
-            "x-acs-action": action,
+            "x-acs-action": call.operation,
             "x-acs-version": API_VERSION,
             "x-acs-date": _utc_stamp(self._clock()),
             "x-acs-signature-nonce": secrets.token_hex(16),
@@ -195,175 +182,65 @@ class CamsProvider:
         )
         return request
 
-    async def _call(self, action: str, params: Mapping[str, str | None]) -> dict[str, Any]:
-        """One signed call; the reply's JSON object when its Code is OK."""
-        async with self._enter_gate():
-            # Signed inside the gate, so that waiting for the rate limiter cannot age it.
-            request = self._build(action, params)
-            started = time.monotonic()
-            try:
-                response = await self._http.send(request)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                self._log(action, request, None, started, type(exc).__name__)
-                raise self._transport_error(
-                    action, exc, ErrorClass.TRANSIENT, "never reached"
-                ) from None
-            except httpx.TransportError as exc:
-                self._log(action, request, None, started, type(exc).__name__)
-                raise self._transport_error(
-                    action, exc, ErrorClass.UNKNOWN_OUTCOME, "sent, but no complete answer came"
-                ) from None
-            self._log(action, request, response, started, response.reason_phrase)
-        body = self._parse(action, response)
-        code = str(body.get("Code"))
-        if response.status_code == 200 and code == "OK":
-            return body
-        request_id = body.get("RequestId")
-        raise ProviderError(
-            provider="cams",
-            operation=action,
-            code=code,
-            message=redact(str(body.get("Message") or "no message")),
-            error_class=classify(code, response.status_code),
-            request_id=str(request_id) if request_id else None,
-            http_status=response.status_code,
-            hint=hint_for(code, action, self.account),
-            retry_after=_retry_after(response.headers),
+    def _reply_error(self, call: Call[Params], reply: Reply) -> ProviderError | None:
+        body = reply.body
+        if not _is_envelope(body) or (reply.status == 200 and body["Code"] == "OK"):
+            return None
+        code = body["Code"]
+        return self._error(
+            call.operation,
+            code,
+            str(body.get("Message") or "no message"),
+            classify(code, reply.status),
+            hint=hint_for(code, call.operation, self.account),
+            request_id=_request_id(body),
+            http_status=reply.status,
         )
 
-    async def _read(self, action: str, params: Mapping[str, str | None]) -> dict[str, Any]:
-        """A call that changes nothing, so it may be retried (signed afresh each time)."""
-        return await self._reads(lambda: self._call(action, params))
-
-    def _transport_error(
-        self, action: str, exc: httpx.TransportError, error_class: ErrorClass, what: str
-    ) -> ProviderError:
-        host = self._http.base_url.host
-        tls = tls_failure(exc)
-        if tls is not None:
-            return ProviderError(
-                provider="cams",
-                operation=action,
-                code="TLSError",
-                message=f"refused {host}: {tls}",
-                error_class=ErrorClass.FATAL,
-                hint=tls_hint(self.account),
-            )
-        if error_class is ErrorClass.TRANSIENT:
-            hint = "retrying is safe"
-        elif action.startswith(("List", "Get")):
-            hint = "a read: nothing was changed"
-        else:
-            hint = "the change may have been applied; refresh before retrying"
-        message = f"request to {host} {what}: {redact(str(exc)) or 'no detail'}"
-        if isinstance(exc, httpx.TimeoutException):
-            timeouts = self._http.timeout
-            seconds = timeouts.read if isinstance(exc, httpx.ReadTimeout) else timeouts.connect
-            if seconds:
-                message = f"request to {host}: no answer within {seconds:g} s"
-            hint += "; " + timeout_hint(self.account, seconds)
-        return ProviderError(
-            provider="cams",
-            operation=action,
-            code=type(exc).__name__,
-            message=message,
-            error_class=error_class,
-            hint=hint,
-        )
-
-    def _parse(self, action: str, response: httpx.Response) -> dict[str, Any]:
-        request_id = response.headers.get("x-acs-request-id")
-        try:
-            body = response.json()
-        except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth
-            body = None
-        if isinstance(body, dict) and isinstance(body.get("Code"), str):
+    def _reply_result(self, call: Call[Params], reply: Reply) -> dict[str, Any]:
+        body = reply.body
+        if _is_envelope(body):
             return body
-        status = response.status_code
-        if status >= 400:
-            # Not CAMS's reply: a proxy or load balancer answered; judge by the status.
-            error_class = (
-                ErrorClass.THROTTLED
-                if status == 429
-                else classify("", status)
-                if status >= 500
-                else ErrorClass.FATAL
-            )
-            shown = "a reply without a Code" if isinstance(body, dict) else "a non-JSON reply"
-            raise ProviderError(
-                provider="cams",
-                operation=action,
-                code=f"HTTP{status}",
-                message=f"{shown}: {response.text[:120]!r}",
-                error_class=error_class,
-                http_status=status,
-                retry_after=_retry_after(response.headers),
-                hint=f"is the endpoint of account {self.account} the CAMS API?",
-            )
+        request_id = reply.headers.get("x-acs-request-id")
         if isinstance(body, dict):
-            request_id = body.get("RequestId") or request_id
+            request_id = _request_id(body) or request_id
             detail = "the reply has no Code"
         elif body is None:
-            detail = f"the reply is not JSON: {response.text[:120]!r}"
+            detail = f"the reply is not JSON: {reply.excerpt(120)}"
             # A cut-off reply may still show its RequestId, which support will ask for.
-            found = _REQUEST_ID.search(response.text[:4096])
+            found = _REQUEST_ID.search(reply.content[:4096].decode("utf-8", "replace"))
             request_id = request_id or (found.group(1) if found else None)
         else:
             detail = "the reply is not a JSON object"
-        raise ProtocolError(
-            provider="cams",
-            operation=action,
-            detail=detail,
-            request_id=str(request_id) if request_id else None,
-        )
+        raise self._malformed(call.operation, detail, request_id)
 
-    def _log(
-        self,
-        action: str,
-        request: httpx.Request,
-        response: httpx.Response | None,
-        started: float,
-        outcome: str,
-    ) -> None:
-        if not http_log.isEnabledFor(logging.DEBUG):
-            return
-        if response is not None:
-            try:
-                reply = response.json()
-            except (ValueError, RecursionError):
-                reply = None
-            if isinstance(reply, dict):
-                outcome = f"Code={reply.get('Code')} RequestId={reply.get('RequestId')}"
-        http_call(
-            provider="cams",
-            account=self.account,
-            operation=action,
-            method=request.method,
-            url=str(request.url.copy_with(query=None)),
-            status=response.status_code if response is not None else None,
-            started=started,
-            ended=time.monotonic(),
-            outcome=outcome,
-            headers=request.headers,
-        )
+    def _describe_reply(self, reply: Reply) -> str:
+        body = reply.body
+        if isinstance(body, dict):
+            return f"Code={body.get('Code')} RequestId={body.get('RequestId')}"
+        return reply.response.reason_phrase
 
-    @staticmethod
-    def _malformed(action: str, body: Mapping[str, Any], detail: str) -> ProtocolError:
-        request_id = body.get("RequestId")
-        return ProtocolError(
-            provider="cams",
-            operation=action,
-            detail=detail,
-            request_id=str(request_id) if request_id else None,
-        )
+    def _provider_retry_after(self, headers: httpx.Headers) -> float | None:
+        raw = headers.get("x-acs-retry-after")  # milliseconds
+        if raw and raw.strip().isdigit() and int(raw) > 0:
+            return int(raw) / 1000.0
+        return None
+
+    def _server_error_class(self, call: Call[Params], status: int) -> ErrorClass:
+        return classify("", status)
+
+    # --- CAMS replies --------------------------------------------------------------------------
+
+    def _bad_reply(self, action: str, body: Mapping[str, Any], detail: str) -> ProtocolError:
+        return self._malformed(action, detail, _request_id(body))
 
     def _data_object(self, action: str, body: Mapping[str, Any], *keys: str) -> dict[str, Any]:
         data = body.get("Data")
         if not isinstance(data, dict):
-            raise self._malformed(action, body, "the reply has no Data object")
+            raise self._bad_reply(action, body, "the reply has no Data object")
         for key in keys:
             if not isinstance(data.get(key), str) or not data[key]:
-                raise self._malformed(action, body, f"the reply's Data has no {key}")
+                raise self._bad_reply(action, body, f"the reply's Data has no {key}")
         return data
 
     async def _delete(self, action: str, params: Mapping[str, str | None]) -> None:
@@ -383,11 +260,11 @@ class CamsProvider:
         if data is None:
             return []
         if not isinstance(data, list):
-            raise self._malformed(action, body, "the reply's Data is not a list")
+            raise self._bad_reply(action, body, "the reply's Data is not a list")
         codes = []
         for item in data:
             if not isinstance(item, dict) or not isinstance(item.get("QrdlCode"), str):
-                raise self._malformed(action, body, "a listed QR code has no QrdlCode")
+                raise self._bad_reply(action, body, "a listed QR code has no QrdlCode")
             codes.append(mapping.qr_from_wire(self.account, phone, item))
         return codes
 
@@ -427,14 +304,14 @@ class CamsProvider:
             items = body.get("ListTemplate") or []
             total = body.get("Total")
             if not isinstance(items, list) or (total is not None and not isinstance(total, int)):
-                raise self._malformed(
+                raise self._bad_reply(
                     action, body, "ListTemplate is not a list or Total not a number"
                 )
             for item in items:
                 try:
                     template = mapping.template_from_list(self.account, item)
                 except (KeyError, TypeError, AttributeError):
-                    raise self._malformed(
+                    raise self._bad_reply(
                         action,
                         body,
                         "a listed template lacks TemplateCode, TemplateName or Language",
@@ -444,7 +321,7 @@ class CamsProvider:
                 total is not None and index * LIST_PAGE_SIZE >= total
             ):
                 return list(listed.values())
-        raise self._malformed(action, {}, f"the listing did not end after {_MAX_PAGES} pages")
+        raise self._bad_reply(action, {}, f"the listing did not end after {_MAX_PAGES} pages")
 
     async def _detail(self, template: RemoteTemplate) -> RemoteTemplate | None:
         action = "GetChatappTemplateDetail"
@@ -465,7 +342,7 @@ class CamsProvider:
         try:
             return mapping.template_from_detail(self.account, data)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise self._malformed(
+            raise self._bad_reply(
                 action, body, f"the template detail is malformed: {exc}"
             ) from None
 
@@ -511,12 +388,11 @@ class CamsProvider:
         try:
             return mapping.template_params(template)
         except mapping.CamsUnsupportedError as exc:
-            raise ProviderError(
-                provider="cams",
-                operation=action,
-                code="UnsupportedByCams",
-                message=f"{template.address}: {exc}",
-                error_class=ErrorClass.FATAL,
+            raise self._error(
+                action,
+                "UnsupportedByCams",
+                f"{template.address}: {exc}",
+                ErrorClass.FATAL,
                 hint="change the spec; CAMS cannot hold this template as written",
             ) from None
 
@@ -559,6 +435,3 @@ class CamsProvider:
                 "TemplateType": mapping.TEMPLATE_TYPE,
             },
         )
-
-    async def aclose(self) -> None:
-        """The caller owns the HTTP client and closes it."""

@@ -49,6 +49,7 @@ from wasync.model import (
     UrlButton,
     canonical_components,
 )
+from wasync.providers.whatsapp.components import OTP_TYPES
 
 TEMPLATE_TYPE = "WHATSAPP"
 
@@ -327,7 +328,7 @@ def _button_from_wire(
         }
     if kind == "COPY_CODE" and raw.get("CouponCode"):
         return {"type": "COPY_CODE", "example": raw["CouponCode"]}
-    if kind in ("COPY_CODE", "ONE_TAP", "ZERO_TAP"):
+    if kind in OTP_TYPES:  # CAMS names an authentication button by Meta's otp_type
         apps = [
             {"package_name": a.get("PackageName"), "signature_hash": a.get("SignatureHash")}
             for a in raw.get("SupportedApps") or ()

@@ -1,0 +1,419 @@
+"""One HTTP base for every provider client: send, time out, classify, retry reads, log.
+
+A client subclasses ``HttpProvider`` and fills in a few documented hooks (octoDNS's
+``BaseProvider`` is the model). The base owns the workflow of every call::
+
+    _call(operation, params) / _read(...)   reads go through the executor's ReadRetry, and
+      |                                     each attempt is a call of its own, signed afresh
+      +- the rate gate (CallGate)
+      |    +- _build_request(call)           HOOK: the request, built and signed inside the
+      |    |                                 gate, so that a wait cannot age a timestamp
+      |    +- send with the account's timeout; read the whole body here, in one place
+      |    +- one ``wasync.http`` debug line  (_describe_reply HOOK), credentials redacted
+      +- no complete exchange (httpx error)  -> ProviderError in its tier, see below
+      +- _reply_error(call, reply)           HOOK: the provider's own refusal, classified by
+      |                                      its error-code table; None when there is none
+      +- still HTTP >= 400                   -> judged by the status (429, 4xx, 5xx)
+      +- _reply_result(call, reply)          HOOK: the payload (an envelope's data, or the
+                                             whole body); ProtocolError when malformed
+    Every error raised from a reply carries the reply's Retry-After: the provider's own
+    header (_provider_retry_after HOOK, e.g. CAMS's milliseconds) or the standard one.
+
+Tiers of an exchange that did not complete (what the executor may do, ``ErrorClass``):
+
+- TLS refused the server: FATAL, no retry can help (the endpoint or the trust store is wrong);
+- never reached (refused, no connection within the timeout, no free connection): TRANSIENT;
+- an endpoint that is not http(s): FATAL;
+- anything else: sent, but no complete answer (read timeout, dropped connection, a body that
+  cannot be decoded): UNKNOWN_OUTCOME; the executor reads back before deciding.
+
+Growth points: the gate key of a call (per-API limits) belongs in ``_send`` where the gate
+is entered; a provider's usage headers are read where the reply is described; a reply size
+cap goes in ``_receive``; an overall deadline for a read's retries in ``_call``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import functools
+import json
+import logging
+import math
+import ssl
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any, Generic, Required, TypedDict, TypeVar
+
+import httpx
+
+from wasync.config import AccountBase
+from wasync.errors import ErrorClass, ProtocolError, ProviderError
+from wasync.log import http_call, http_log
+from wasync.providers.base import CallGate, ReadRetry, no_retry
+from wasync.traits import ProviderTraits
+
+P = TypeVar("P")  # what a call carries to ``_build_request``: query, payload, ...
+R = TypeVar("R")  # what an accepted call returns: the envelope's data, the body, ...
+
+# Nothing was sent: no connection was made (or none was free) in time.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True)
+class Call(Generic[P]):
+    """One logical request, as the hooks see it."""
+
+    operation: str  # the provider's name for it (an action, an endpoint): errors and logs
+    params: P  # whatever ``_build_request`` needs
+    read: bool = False  # changes nothing: retried by the read policy; a lost answer is harmless
+
+
+class Reply:
+    """A complete answer: status, headers and the body, read once."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.status = response.status_code
+        self.headers = response.headers
+        self.content = response.content
+
+    @functools.cached_property
+    def body(self) -> Any:
+        """The body parsed as JSON; None when it is not JSON (nested past the parser's
+        depth counts as not JSON)."""
+        try:
+            return json.loads(self.content)
+        except (ValueError, RecursionError):
+            return None
+
+    def excerpt(self, limit: int = 200) -> str:
+        """The start of the body, quoted, for a message about a reply nobody expected."""
+        text = self.content[:limit].decode("utf-8", "replace").strip()
+        return repr(text) if text else "(empty reply)"
+
+
+class HttpOptions(TypedDict, total=False):
+    """What a session hands every client besides its account (``**options`` of a client)."""
+
+    http: Required[httpx.AsyncClient]  # base_url, transport, TLS settings
+    gate: CallGate | None  # entered around every request (rate limiting lives there)
+    reads: ReadRetry  # runs each read, retrying it as the executor's policy allows
+    clock: Callable[[], float]  # seconds since the epoch: signatures, HTTP-date Retry-After
+
+
+def _no_gate() -> AbstractAsyncContextManager[None]:
+    return contextlib.nullcontext()
+
+
+class HttpProvider(ABC, Generic[P, R]):
+    """One account at a provider's HTTP API. Subclasses set ``traits`` and ``api_name`` and
+    implement the hooks ``_build_request``, ``_reply_error`` and ``_reply_result``; the
+    others have defaults. See the module docstring for the order they run in."""
+
+    traits: ProviderTraits
+    api_name = "the provider's API"  # "it does not look like <api_name>": a wrong endpoint
+
+    def __init__(
+        self,
+        account: AccountBase,
+        *,
+        http: httpx.AsyncClient,
+        gate: CallGate | None = None,
+        reads: ReadRetry = no_retry,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.account = account.name
+        self._timeout = account.timeout
+        self._http = http
+        self._gate: CallGate = gate or _no_gate
+        self._reads = reads
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(account={self.account!r}, endpoint={self._endpoint()!r})"
+
+    async def aclose(self) -> None:
+        """The caller owns the HTTP client and closes it."""
+
+    # --- hooks -------------------------------------------------------------------------------
+
+    @abstractmethod
+    def _build_request(self, call: Call[P]) -> httpx.Request:
+        """The signed request for ``call`` (``self._http.build_request``, relative URL).
+        Runs inside the rate gate, once per attempt: sign here, never earlier."""
+
+    @abstractmethod
+    def _reply_error(self, call: Call[P], reply: Reply) -> ProviderError | None:
+        """The error this reply reports in the provider's own format (an envelope's code,
+        an error object), with the class and hint its code-table gives; None when the reply
+        is no refusal in that format. A reply left unexplained here with HTTP >= 400 is
+        judged by its status (``_status_error``)."""
+
+    @abstractmethod
+    def _reply_result(self, call: Call[P], reply: Reply) -> R:
+        """The payload of an accepted reply (HTTP < 400, no ``_reply_error``): an envelope's
+        data or the whole body. Raise ``self._malformed(...)`` when it is not the documented
+        shape: the call may have acted, so the executor reads back before deciding."""
+
+    def _describe_reply(self, reply: Reply) -> str:
+        """A few words for the debug line after ``-> HTTP <status>``: the provider's code
+        and request id, never the body (it may hold phone numbers)."""
+        return f"{len(reply.content)} bytes"
+
+    def _provider_retry_after(self, headers: httpx.Headers) -> float | None:
+        """Seconds to wait, from a header of the provider's own; None: the standard
+        ``Retry-After`` (seconds or an HTTP-date) decides."""
+        return None
+
+    def _server_error_class(self, call: Call[P], status: int) -> ErrorClass:
+        """The class of a 5xx the provider's format does not explain (a gateway's page).
+        By default a read may be retried; a write may have acted before the failure."""
+        return ErrorClass.TRANSIENT if call.read else ErrorClass.UNKNOWN_OUTCOME
+
+    # --- what clients call -------------------------------------------------------------------
+
+    async def _call(self, operation: str, params: P, *, read: bool = False) -> R:
+        """One request; its payload, or a ``ProviderError`` whose class says what the
+        executor may do. ``read=True``: see ``_read``."""
+        call = Call(operation, params, read)
+        if read:
+            return await self._reads(lambda: self._exchange(call))
+        return await self._exchange(call)
+
+    async def _read(self, operation: str, params: P) -> R:
+        """A call that changes nothing, so it may be retried (signed afresh each time)."""
+        return await self._call(operation, params, read=True)
+
+    def _error(
+        self,
+        operation: str,
+        code: str,
+        message: str,
+        error_class: ErrorClass,
+        *,
+        hint: str | None = None,
+        request_id: str | None = None,
+        http_status: int | None = None,
+    ) -> ProviderError:
+        """A ``ProviderError`` of this provider (its message is redacted there)."""
+        return ProviderError(
+            provider=self.traits.name,
+            operation=operation,
+            code=code,
+            message=message,
+            error_class=error_class,
+            hint=hint,
+            request_id=request_id,
+            http_status=http_status,
+        )
+
+    def _malformed(
+        self, operation: str, detail: str, request_id: str | None = None
+    ) -> ProtocolError:
+        """A reply that is not the documented shape."""
+        return ProtocolError(
+            provider=self.traits.name, operation=operation, detail=detail, request_id=request_id
+        )
+
+    def _unknown_hint(self, call: Call[P]) -> str:
+        """What an unanswered ``call`` means for the user."""
+        if call.read:
+            return "a read: nothing was changed"
+        return "the change may have been applied; run wasync plan to see whether it was"
+
+    # --- the workflow ------------------------------------------------------------------------
+
+    async def _exchange(self, call: Call[P]) -> R:
+        reply = await self._send(call)
+        try:
+            return self._interpret(call, reply)
+        except ProviderError as exc:
+            if exc.retry_after is None:
+                exc.retry_after = self._retry_after(reply)
+            raise
+
+    async def _send(self, call: Call[P]) -> Reply:
+        async with self._gate():
+            request = self._build_request(call)
+            request.extensions["timeout"] = httpx.Timeout(self._timeout).as_dict()
+            started = time.monotonic()
+            try:
+                response = await self._http.send(request, stream=True)
+                try:
+                    await self._receive(response)
+                finally:
+                    await response.aclose()
+            except httpx.RequestError as exc:
+                self._log(call, request, None, started, type(exc).__name__)
+                raise self._transport_error(call, exc) from None
+            reply = Reply(response)
+            self._log(call, request, reply, started)
+        return reply
+
+    async def _receive(self, response: httpx.Response) -> None:
+        """Read the whole body of ``response``: the one place a reply's bytes come in."""
+        await response.aread()
+
+    def _interpret(self, call: Call[P], reply: Reply) -> R:
+        error = self._reply_error(call, reply)
+        if error is None and reply.status >= 400:
+            error = self._status_error(call, reply)
+        if error is not None:
+            raise error
+        return self._reply_result(call, reply)
+
+    def _status_error(self, call: Call[P], reply: Reply) -> ProviderError:
+        """A refusal the provider's format does not explain (a proxy's or a gateway's page,
+        a wrong endpoint), judged by its HTTP status."""
+        status = reply.status
+        if status == 429:
+            error_class, message = ErrorClass.THROTTLED, "too many requests"
+            hint = f"lower qps for account {self.account} if this keeps happening"
+        elif status >= 500:
+            error_class, message = self._server_error_class(call, status), reply.excerpt()
+            if error_class is ErrorClass.UNKNOWN_OUTCOME:
+                hint = self._unknown_hint(call)
+            else:
+                hint = "the server failed; retrying is safe"
+        else:
+            error_class, message = ErrorClass.FATAL, reply.excerpt()
+            hint = (
+                f"check the endpoint of account {self.account}: it does not look like "
+                f"{self.api_name}"
+            )
+        return self._error(
+            call.operation, f"HTTP {status}", message, error_class, hint=hint, http_status=status
+        )
+
+    def _retry_after(self, reply: Reply) -> float | None:
+        own = self._provider_retry_after(reply.headers)
+        if own is not None:
+            return own
+        return retry_after_seconds(reply.headers.get("retry-after"), self._clock())
+
+    def _transport_error(self, call: Call[P], exc: httpx.RequestError) -> ProviderError:
+        where = self._endpoint()
+        detail = str(exc) or "no detail"
+        timed_out = isinstance(exc, httpx.TimeoutException)
+        tls = tls_failure(exc)
+        if tls is not None:
+            return self._error(
+                call.operation,
+                "TLSError",
+                f"refused {where}: {tls}",
+                ErrorClass.FATAL,
+                hint=tls_hint(self.account),
+            )
+        if isinstance(exc, _NEVER_SENT):
+            error_class = ErrorClass.TRANSIENT
+            message = f"could not connect to {where}" + (
+                f" within {self._timeout:g} s" if timed_out else f": {detail}"
+            )
+            hint = "nothing was sent, so retrying is safe"
+            if not timed_out:
+                hint += f"; if it persists, check the endpoint of account {self.account}"
+        elif isinstance(exc, httpx.UnsupportedProtocol):
+            return self._error(
+                call.operation,
+                type(exc).__name__,
+                f"cannot send to {where}: {detail}",
+                ErrorClass.FATAL,
+                hint=f"the endpoint of account {self.account} must be an https:// URL or sandbox",
+            )
+        else:
+            error_class = ErrorClass.UNKNOWN_OUTCOME
+            if timed_out:
+                message = f"no reply within {self._timeout:g} s from {where}"
+            elif isinstance(exc, httpx.DecodingError):
+                message = f"the reply from {where} could not be decoded: {detail}"
+            else:
+                message = f"the connection to {where} dropped before the reply: {detail}"
+            hint = self._unknown_hint(call)
+        if timed_out:
+            hint += "; " + timeout_hint(self.account, self._timeout)
+        return self._error(call.operation, type(exc).__name__, message, error_class, hint=hint)
+
+    def _endpoint(self) -> str:
+        return str(self._http.base_url).rstrip("/")
+
+    def _log(
+        self,
+        call: Call[P],
+        request: httpx.Request,
+        reply: Reply | None,
+        started: float,
+        outcome: str = "",
+    ) -> None:
+        if not http_log.isEnabledFor(logging.DEBUG):
+            return
+        http_call(
+            provider=self.traits.name,
+            account=self.account,
+            operation=call.operation,
+            method=request.method,
+            url=str(request.url.copy_with(query=None)),  # the query may carry phone numbers
+            status=reply.status if reply is not None else None,
+            started=started,
+            ended=time.monotonic(),
+            outcome=self._describe_reply(reply) if reply is not None else outcome,
+            headers=request.headers,
+        )
+
+
+# --- the words for a failed exchange ---------------------------------------------------------
+
+
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """The wait a ``Retry-After`` header asks for: delta-seconds or an HTTP-date (RFC 9110
+    10.2.3), measured from ``now`` (seconds since the epoch); None when absent or unreadable."""
+    if not value or not value.strip():
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - now
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def tls_failure(exc: BaseException) -> str | None:
+    """The TLS problem behind ``exc`` (a certificate that does not verify, a server that
+    does not speak TLS), in words; None when ``exc`` is no TLS problem."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            detail = current.verify_message or current.reason or "not trusted"
+            return f"its TLS certificate could not be verified ({detail})"
+        if isinstance(current, ssl.SSLError):
+            return f"the TLS handshake failed ({current.reason or current})"
+        current = current.__cause__ or current.__context__
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return "its TLS certificate could not be verified"
+    return None
+
+
+def tls_hint(account: str) -> str:
+    return (
+        f"wasync verifies certificates: check that the endpoint of account {account} is the "
+        "provider's https:// URL; behind a proxy that re-signs TLS, point SSL_CERT_FILE at "
+        "its CA bundle"
+    )
+
+
+def timeout_hint(account: str, seconds: float | None) -> str:
+    now = f" (now {seconds:g} s)" if seconds else ""
+    return (
+        f"if the provider is only slow, raise `timeout:`{now} of account {account} in wasync.yaml"
+    )
