@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from wasync.config import Config
 from wasync.errors import ConfigError, Location, SpecError
-from wasync.loading import load_config
+from wasync.loading import load_desired
 from wasync.log import redact
 from wasync.providers.cams.account import CamsAccount
 from wasync.providers.nxcloud.account import NxcloudAccount
@@ -17,6 +18,12 @@ def write(root: Path, text: str) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "wasync.yaml").write_text(text, encoding="utf-8")
     return root
+
+
+def load_config(root: Path) -> Config:
+    """wasync.yaml of ``root`` as the commands read it (with the specs, here none)."""
+    config, _ = load_desired(root, freeze=False)
+    return config
 
 
 def problems(root: Path, text: str) -> list[str]:

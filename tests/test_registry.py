@@ -257,8 +257,11 @@ MEMO = ProviderPlugin(
 
 @pytest.fixture
 def memo() -> Iterator[ProviderPlugin[MemoAccount]]:
-    with registry.registered(MEMO) as plugin:
-        yield plugin
+    registry.register(MEMO)
+    try:
+        yield MEMO
+    finally:
+        registry.unregister(MEMO.name)
 
 
 # --- through the command line ---------------------------------------------------------------

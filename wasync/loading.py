@@ -27,17 +27,6 @@ def read_config(
     return _read_config(directory, registry.plugins(), limits, resolve_env=resolve_env)
 
 
-def load_config(
-    directory: Path, limits: Limits = DEFAULT_LIMITS, *, resolve_env: bool = True
-) -> Config:
-    """Read ``directory/wasync.yaml``. Raises ``ConfigError`` when there is none, and
-    ``SpecError`` listing every problem when it is not valid."""
-    loaded = read_config(directory, limits, resolve_env=resolve_env)
-    if loaded.problems:
-        raise SpecError(loaded.problems)
-    return loaded.config
-
-
 def _all_traits() -> list[ProviderTraits]:
     return [plugin.traits for plugin in registry.plugins()]
 
@@ -45,29 +34,6 @@ def _all_traits() -> list[ProviderTraits]:
 def account_traits(config: Config) -> dict[str, ProviderTraits]:
     """Each account's provider traits, by account name."""
     return {name: registry.plugin_for(a).traits for name, a in config.accounts.items()}
-
-
-def load_specs(
-    directory: Path,
-    config: Config,
-    *,
-    declared: frozenset[str] | None = None,
-    limits: Limits = DEFAULT_LIMITS,
-) -> LoadedSpecs:
-    """Load and check every spec file under ``directory`` against the accounts of
-    ``config``; raises ``SpecError`` with every problem. ``declared`` names accounts of
-    wasync.yaml that failed to load (default: those of ``config``): specs that use them are
-    not also reported as naming unknown accounts."""
-    loaded, problems = read_specs(
-        directory,
-        account_traits(config),
-        declared=declared,
-        limits=limits,
-        providers=_all_traits(),
-    )
-    if problems:
-        raise SpecError(problems)
-    return loaded
 
 
 def load_desired(

@@ -293,30 +293,6 @@ async def test_carousel_is_refused_with_a_clear_error(provider: NxcloudProvider)
         await provider.create_template(desired)
 
 
-async def test_upload_gives_a_handle_a_media_header_can_use(
-    provider: NxcloudProvider, emulator: NxcloudEmulator
-) -> None:
-    handle = await provider.upload_template_file(PHONE, b"\x89PNG fake image", "image/png", "a.png")
-    assert handle.startswith("4:")
-    # The handle is accepted by createTemplate (wasync's canonical model sends URLs; this is
-    # the documented alternative, sent here as a raw body).
-    data = emulator.create_template(
-        {
-            "appkey": "8exxxs",
-            "business_phone": PHONE,
-            "messaging_product": "whatsapp",
-            "name": "with_image",
-            "language": "en_US",
-            "category": "MARKETING",
-            "components": [
-                {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": handle}},
-                {"type": "BODY", "text": "Look"},
-            ],
-        }
-    )
-    assert data["id"]
-
-
 async def test_sha256_signing_is_accepted(app: Starlette, clock: FakeClock) -> None:
     async with connect(app, clock=clock, algorithm="sha256") as provider:
         await provider.create_template(make_template())

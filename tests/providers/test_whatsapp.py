@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from wasync.providers.whatsapp import MalformedError
-from wasync.providers.whatsapp.components import components_from_meta, components_to_meta
+from wasync.providers.whatsapp.components import component_to_meta, components_from_meta
 from wasync.providers.whatsapp.graph import GraphError, cursor_listing
 from wasync.providers.whatsapp.templates import template_from_meta
 
@@ -75,12 +75,12 @@ def test_a_template_object_as_graph_returns_it() -> None:
     ]
 
 
-def test_components_to_meta_lower_the_flow_action_and_leave_the_rest() -> None:
+def test_component_to_meta_lowers_the_flow_action_and_leaves_the_rest() -> None:
     canonical: list[dict[str, Any]] = [
         {"type": "BODY", "text": "Hi"},
         {"type": "BUTTONS", "buttons": [{"type": "FLOW", "text": "Go", "flow_action": "NAVIGATE"}]},
     ]
-    assert components_to_meta(canonical) == [
+    assert [component_to_meta(c) for c in canonical] == [
         {"type": "BODY", "text": "Hi"},
         {"type": "BUTTONS", "buttons": [{"type": "FLOW", "text": "Go", "flow_action": "navigate"}]},
     ]

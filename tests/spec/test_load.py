@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from wasync.errors import Location, SpecError
-from wasync.loading import load_desired, load_specs
+from wasync.loading import load_desired
 from wasync.model import QrCode, Template
 from wasync.spec.load import spec_files
 
@@ -258,17 +258,6 @@ def test_problems_of_all_files_are_reported_together_in_order(tmp_path: Path) ->
         "b.yaml:8:9",
         "c.yaml:2:1",
     ]
-
-
-def test_load_specs_with_a_config(tmp_path: Path) -> None:
-    from wasync.loading import load_config
-
-    root = folder(tmp_path, {"a.yaml": dump({"templates": [template()]})})
-    loaded = load_specs(root, load_config(root))
-    assert len(loaded.desired.templates) == 1
-    (root / "b.yaml").write_text(dump({"templates": [template(account="other")]}))
-    with pytest.raises(SpecError):
-        load_specs(root, load_config(root))
 
 
 def test_the_example_specs_are_valid() -> None:

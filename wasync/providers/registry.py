@@ -12,9 +12,7 @@ nothing. ``register`` adds a provider from outside the package (tests, extension
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from wasync.errors import ConfigError
@@ -72,13 +70,3 @@ def unregister(name: str) -> None:
     if name not in _registered:
         raise ValueError(f"no registered provider {name!r} (built-in ones stay)")
     del _registered[name]
-
-
-@contextlib.contextmanager
-def registered(plugin: ProviderPlugin[Any]) -> Iterator[ProviderPlugin[Any]]:
-    """``register(plugin)`` for the duration of a ``with`` block."""
-    register(plugin)
-    try:
-        yield plugin
-    finally:
-        unregister(plugin.name)

@@ -13,7 +13,6 @@ from wasync.output import visible
 
 Data = Mapping[str, Any]
 
-SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 PAST = {"create": "created", "update": "updated in place", "delete": "deleted"}
 INFINITIVE = {"create": "created", "update": "updated", "delete": "deleted"}
 HAZARD = "!"

@@ -7,8 +7,8 @@ tells the executor what it may do:
 
 - 1001..1005 (authentication), 9000 (parameters), 9002 / 9006 (phone and app binding) and
   9099 (Meta's own refusal, in ``data.error``): FATAL.
-- 9001 and -1 (NXCloud failed): TRANSIENT for getTemplate, deleteTemplate and uploads, which
-  are safe to repeat; UNKNOWN_OUTCOME for createTemplate and updateTemplate, because NXCloud
+- 9001 and -1 (NXCloud failed): TRANSIENT for getTemplate and deleteTemplate, which are safe
+  to repeat; UNKNOWN_OUTCOME for createTemplate and updateTemplate, because NXCloud
   may have passed the request on to Meta before failing (the executor lists before retrying).
 - HTTP 429: THROTTLED. NXCloud documents no throttling answer at all; a gateway's 429 is what
   wasync's emulator sends and what an HTTP front end would send, and it cannot be mistaken for
@@ -49,20 +49,18 @@ from wasync.providers.whatsapp.graph import GraphError, cursor_listing
 
 BIZ_TYPE = "2"  # WhatsApp
 PAGE_LIMIT = 100  # getTemplate page size asked for; NXCloud's default is 20
-# Operations that may be repeated as they are after a failure: reads, a delete by name
-# (a second delete finds nothing and counts as done) and a media upload (a spare handle).
-SAFE_TO_REPEAT = frozenset({"getTemplate", "deleteTemplate", "uploadTemplateFile"})
+# Operations that may be repeated as they are after a failure: reads and a delete by name
+# (a second delete finds nothing and counts as done).
+SAFE_TO_REPEAT = frozenset({"getTemplate", "deleteTemplate"})
 
 
 @dataclass(frozen=True)
 class NxRequest:
-    """What one NXCloud call sends besides its action: the JSON body (or, for an upload, a
-    form and a file) and the business phone it concerns (named in some hints)."""
+    """What one NXCloud call sends besides its action: the JSON body and the business phone
+    it concerns (named in some hints)."""
 
-    payload: JsonDict | None
+    payload: JsonDict
     phone: str
-    form: dict[str, str] | None = None
-    file: tuple[str, bytes, str] | None = None
 
 
 class NxcloudProvider(HttpProvider[NxRequest, Any]):
@@ -225,16 +223,6 @@ class NxcloudProvider(HttpProvider[NxRequest, Any]):
             )
         raise self._malformed("deleteTemplate", "data.success is missing")
 
-    async def upload_template_file(
-        self, phone: str, content: bytes, mime_type: str, filename: str = "sample"
-    ) -> str:
-        """uploadTemplateFile: a media sample for a header; returns the ``4:...`` handle
-        to use as ``example.header_handle``. Signed without the body (multipart)."""
-        form = {"business_phone": phone, "messaging_product": "whatsapp", "type": mime_type}
-        sent = NxRequest(None, phone, form=form, file=(filename, content, mime_type))
-        data = await self._call("uploadTemplateFile", sent)
-        return self._id_of(data, "uploadTemplateFile")
-
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -272,12 +260,9 @@ class NxcloudProvider(HttpProvider[NxRequest, Any]):
     # --- the HTTP base's hooks -------------------------------------------------------------------
 
     def _build_request(self, call: Call[NxRequest]) -> httpx.Request:
-        """The signed common headers over the exact bytes sent (an upload is signed without
-        its multipart body)."""
+        """The signed common headers over the exact bytes sent."""
         action, sent = call.operation, call.params
-        body = b""
-        if sent.payload is not None:
-            body = json.dumps(sent.payload, ensure_ascii=False, separators=(",", ":")).encode()
+        body = json.dumps(sent.payload, ensure_ascii=False, separators=(",", ":")).encode()
         ts = str(int(self._clock() * 1000))
         headers = {
             "accessKey": self._access_key.get_secret_value(),
@@ -296,13 +281,11 @@ class NxcloudProvider(HttpProvider[NxRequest, Any]):
         }
         if self._algorithm != "md5":
             headers["algorithm"] = self._algorithm
-        url = f"/api/wa/{action}"
-        if sent.file is not None:
-            return self._http.build_request(
-                "POST", url, headers=headers, data=sent.form, files={"file": sent.file}
-            )
         return self._http.build_request(
-            "POST", url, headers=headers | {"Content-Type": "application/json"}, content=body
+            "POST",
+            f"/api/wa/{action}",
+            headers=headers | {"Content-Type": "application/json"},
+            content=body,
         )
 
     def _reply_error(self, call: Call[NxRequest], reply: Reply) -> ProviderError | None:

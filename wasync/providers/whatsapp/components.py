@@ -20,7 +20,7 @@ Unknown keys pass through both ways, so a field Meta adds shows up as drift, not
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, get_args
 from urllib.parse import parse_qsl, urlsplit
 
@@ -34,12 +34,8 @@ OTP_TYPES: tuple[str, ...] = get_args(OtpType)  # Meta's otp_type values
 # --- canonical -> Meta ---------------------------------------------------------------------
 
 
-def components_to_meta(components: Iterable[JsonDict]) -> list[JsonDict]:
-    """Canonical components (``canonical_components``) as Meta's API takes them."""
-    return [component_to_meta(c) for c in components]
-
-
 def component_to_meta(component: JsonDict) -> JsonDict:
+    """A canonical component (``canonical_components``) as Meta's API takes it."""
     if component["type"] == "BUTTONS":
         return {**component, "buttons": [button_to_meta(b) for b in component["buttons"]]}
     return component
