@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cli_runner import CREDENTIAL_PREFIXES
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
-
-CREDENTIAL_PREFIXES = ("ALIBABA_CLOUD_", "ALICLOUD_", "NXCLOUD_", "WASYNC_")
 
 
 def _is_loopback(address: Any) -> bool:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import httpx
 import pytest
-from click.testing import CliRunner
+from cli_runner import wasync
 from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,7 +28,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from wasync.cli import cli
 from wasync.config import AccountBase
 from wasync.errors import ConfigError, ErrorClass, ProviderError
 from wasync.model import QrCode, RemoteQrCode, RemoteTemplate, Template
@@ -293,33 +292,26 @@ def spec_folder(root: Path, config: str = CONFIG, specs: str = SPECS) -> Path:
     return root
 
 
-def wasync(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
-
-
 def test_a_registered_provider_goes_through_validate_plan_apply_plan(
     memo: ProviderPlugin[MemoAccount], tmp_path: Path
 ) -> None:
     root = spec_folder(tmp_path / "specs")
 
-    code, out, err = wasync("validate", root)
-    assert (code, err) == (0, ""), out
-    assert out.startswith("specs: 1 template, 1 QR code in 1 file")
+    result = wasync("validate", root)
+    assert (result.exit_code, result.stderr) == (0, ""), result
+    assert result.stdout.startswith("specs: 1 template, 1 QR code in 1 file")
 
-    code, out, _ = wasync("plan", root, "--format", "json", "--detailed-exitcode")
-    assert code == 2, out
-    planned = json.loads(out)
+    result = wasync("plan", root, "--format", "json", "--detailed-exitcode")
+    assert result.exit_code == 2, result
+    planned = json.loads(result.stdout)
     assert [(c["action"], c["address"]) for c in planned["changes"]] == [
         ("create", f"qr.shop-memo.{PHONE}.poster"),
         ("create", "template.shop-memo.order_shipped.en_US"),
     ]
     assert [(a["account"], a["provider"]) for a in planned["accounts"]] == [("shop-memo", "memo")]
 
-    code, out, err = wasync("apply", root, "--auto-approve")
-    assert code == 0, out + err
+    result = wasync("apply", root, "--auto-approve")
+    assert result.exit_code == 0, result
 
     # The emulator holds both, in the account's own sandbox folder, reached with the
     # plugin's fake token (it refuses any other).
@@ -330,9 +322,9 @@ def test_a_registered_provider_goes_through_validate_plan_apply_plan(
     assert template["name"] == "order_shipped"
     assert template["components"][0]["text"] == "Your order {{1}} has shipped."
 
-    code, out, _ = wasync("plan", root, "--format", "json", "--detailed-exitcode")
-    assert code == 0, out
-    again = json.loads(out)
+    result = wasync("plan", root, "--format", "json", "--detailed-exitcode")
+    assert result.exit_code == 0, result
+    again = json.loads(result.stdout)
     assert again["changes"] == [] and again["summary"]["has_changes"] is False
 
     # Pinned, a changed message is an update in place: memo keeps a QR code's code.
@@ -341,36 +333,39 @@ def test_a_registered_provider_goes_through_validate_plan_apply_plan(
     specs.write_text(
         specs.read_text().replace("    prefilled_message: Hello from the poster", pinned)
     )
-    code, out, _ = wasync("plan", root, "--format", "json")
-    assert [(c["action"], c["remote_id"]) for c in json.loads(out)["changes"]] == [
+    result = wasync("plan", root, "--format", "json")
+    assert [(c["action"], c["remote_id"]) for c in json.loads(result.stdout)["changes"]] == [
         ("update", qr["code"])
     ]
-    code, out, err = wasync("apply", root, "--auto-approve")
-    assert code == 0, out + err
+    result = wasync("apply", root, "--auto-approve")
+    assert result.exit_code == 0, result
     state = json.loads((root / ".wasync" / "sandbox" / "shop-memo" / "memo.json").read_text())
     assert [(c["code"], c["message"]) for c in state["codes"].values()] == [
         (qr["code"], "Hello from the new poster")
     ]
-    assert wasync("plan", root, "--detailed-exitcode")[0] == 0
+    assert wasync("plan", root, "--detailed-exitcode").exit_code == 0
 
 
 def test_its_account_fields_and_credentials_come_from_the_plugin(
     memo: ProviderPlugin[MemoAccount], tmp_path: Path
 ) -> None:
     real = "accounts:\n  shop-memo:\n    provider: memo\n    endpoint: https://memo.invalid\n"
-    code, _, err = wasync("validate", spec_folder(tmp_path / "a", config=real))
-    assert code == 1
-    assert "shop-memo.token: required for a real endpoint, e.g. token: ${MEMO_TOKEN}" in err
+    result = wasync("validate", spec_folder(tmp_path / "a", config=real))
+    assert result.exit_code == 1, result
+    required = "shop-memo.token: required for a real endpoint, e.g. token: ${MEMO_TOKEN}"
+    assert required in result.stderr
 
     typo = "accounts:\n  shop-memo:\n    provider: mmeo\n"
-    code, _, err = wasync("validate", spec_folder(tmp_path / "b", config=typo))
-    assert code == 1
-    assert '"mmeo" is not a provider; did you mean memo? (allowed: cams, nxcloud, memo)' in err
+    result = wasync("validate", spec_folder(tmp_path / "b", config=typo))
+    assert result.exit_code == 1, result
+    typo_message = '"mmeo" is not a provider; did you mean memo? (allowed: cams, nxcloud, memo)'
+    assert typo_message in result.stderr
 
     extra = CONFIG + "    appkey: k\n"
-    code, _, err = wasync("validate", spec_folder(tmp_path / "c", config=extra))
-    assert code == 1
-    assert "shop-memo.appkey: unknown key (allowed: " in err and ", token)" in err
+    result = wasync("validate", spec_folder(tmp_path / "c", config=extra))
+    assert result.exit_code == 1, result
+    assert "shop-memo.appkey: unknown key (allowed: " in result.stderr
+    assert ", token)" in result.stderr
 
 
 def test_its_traits_drive_the_spec_rules(memo: ProviderPlugin[MemoAccount], tmp_path: Path) -> None:
@@ -378,18 +373,18 @@ def test_its_traits_drive_the_spec_rules(memo: ProviderPlugin[MemoAccount], tmp_
     specs = SPECS.replace(
         "    name: order_shipped", f'    phone: "{PHONE}"\n    name: order_shipped'
     )
-    code, _, err = wasync("validate", spec_folder(tmp_path, specs=specs))
-    assert code == 1
-    assert "phone: Memo templates belong to the account's space" in err
+    result = wasync("validate", spec_folder(tmp_path, specs=specs))
+    assert result.exit_code == 1, result
+    assert "phone: Memo templates belong to the account's space" in result.stderr
 
 
 def test_sandbox_serve_offers_registered_providers(memo: ProviderPlugin[MemoAccount]) -> None:
-    code, out, _ = wasync("sandbox", "serve", "--help")
-    assert code == 0
-    assert "[cams|nxcloud|memo]" in out
-    code, _, err = wasync("sandbox", "serve", "--provider", "nope")
-    assert code == 2
-    assert "'nope' is not one of 'cams', 'nxcloud', 'memo'" in err
+    result = wasync("sandbox", "serve", "--help")
+    assert result.exit_code == 0, result
+    assert "[cams|nxcloud|memo]" in result.stdout
+    result = wasync("sandbox", "serve", "--provider", "nope")
+    assert result.exit_code == 1, result  # a usage error: one message, exit 1
+    assert "'nope' is not one of 'cams', 'nxcloud', 'memo'" in result.stderr
 
 
 def test_registering_is_undone_and_names_stay_unique(memo: ProviderPlugin[MemoAccount]) -> None:

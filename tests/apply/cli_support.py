@@ -1,5 +1,5 @@
-"""Running ``wasync`` as a user does, in this process (``main``: messages, exit codes) or as
-a child process, against emulators served over real sockets."""
+"""What the apply tests run ``wasync`` against: emulators served over real sockets (in
+threads, or as ``wasync sandbox serve`` child processes) and a wasync.yaml naming them."""
 
 from __future__ import annotations
 
@@ -13,41 +13,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from wasync.cli import main
 from wasync.sandbox.common import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
 
 from .support import SPACE, Emulators
 
 # Credentials go through ${VAR}, as for a real account (names the test guard leaves alone).
 KEY_ID_VAR, KEY_SECRET_VAR = "APPLY_TEST_KEY_ID", "APPLY_TEST_KEY_SECRET"
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def wasync(*args: str, stdin: str = "") -> Run:
-    """``wasync ARGS`` through its real entry point, with no terminal attached."""
-    runner = CliRunner()
-    old_argv = sys.argv
-    sys.argv = ["wasync", *args]
-    try:
-        with runner.isolation(input=stdin) as (out, err, _):
-            try:
-                main()
-                code = 0
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-            sys.stdout.flush()
-            sys.stderr.flush()
-            return Run(code, out.getvalue().decode(), err.getvalue().decode())
-    finally:
-        sys.argv = old_argv
 
 
 def accounts_at(cams_url: str, nx_url: str, *, qps: float = 200, extra: str = "") -> str:

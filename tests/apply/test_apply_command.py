@@ -8,10 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cli_runner import wasync
 
 from wasync.apply.lock import ApplyLock
 
-from .cli_support import Served, wasync
+from .cli_support import Served
 from .support import CAMS_PHONES, NX_PHONE, SPACE, qr, template, write_specs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,11 +29,11 @@ def test_without_a_terminal_apply_refuses_unless_auto_approved(
 
     run = wasync("apply", str(root))
 
-    assert run.code == 1
-    assert run.out == ""
-    assert run.err.startswith("Error: apply needs confirmation and there is no terminal")
-    assert "nothing was changed" in run.err and "--auto-approve" in run.err
-    assert "Traceback" not in run.err
+    assert run.exit_code == 1
+    assert run.stdout == ""
+    assert run.stderr.startswith("Error: apply needs confirmation and there is no terminal")
+    assert "nothing was changed" in run.stderr and "--auto-approve" in run.stderr
+    assert "Traceback" not in run.stderr
     assert stored_qr(served) == []
 
 
@@ -44,12 +45,12 @@ def test_auto_approve_applies_with_a_line_per_change_and_checks_the_result(
 
     run = wasync("apply", str(root), "--auto-approve")
 
-    assert run.code == 0, run.err
+    assert run.exit_code == 0, run.stderr
     # stdout: the plan, the report, the check. stderr: progress, one line per change.
-    assert "Plan: 4 to create, 0 to update, 0 to delete." in run.out
-    assert re.search(r"Apply done: 4 succeeded, 0 failed, 0 skipped \(\d+\.\d s\)\.", run.out)
-    assert run.out.rstrip().endswith("Checked: a fresh plan finds nothing left to do.")
-    lines = sorted(run.err.splitlines())
+    assert "Plan: 4 to create, 0 to update, 0 to delete." in run.stdout
+    assert re.search(r"Apply done: 4 succeeded, 0 failed, 0 skipped \(\d+\.\d s\)\.", run.stdout)
+    assert run.stdout.rstrip().endswith("Checked: a fresh plan finds nothing left to do.")
+    lines = sorted(run.stderr.splitlines())
     stored = {q["PrefilledMessage"]: q["QrdlCode"] for q in stored_qr(served)}
     expected = [
         f"qr.shop-cams.{c['phone']}.{c['label']}: created (code {stored[c['prefilled_message']]})"
@@ -62,10 +63,10 @@ def test_auto_approve_applies_with_a_line_per_change_and_checks_the_result(
     assert lines == sorted(expected)
 
     again = wasync("plan", str(root), "--detailed-exitcode")
-    assert again.code == 0, again.out
+    assert again.exit_code == 0, again.stdout
     assert (
         wasync("apply", str(root), "--auto-approve")
-        .out.rstrip()
+        .stdout.rstrip()
         .endswith("No changes. The remote matches the specs.")
     )
 
@@ -86,16 +87,16 @@ def test_a_refused_change_is_reported_with_the_providers_code_and_exits_1(
 
     run = wasync("apply", str(root), "--auto-approve")
 
-    assert run.code == 1
+    assert run.exit_code == 1
     address = f"template.shop-nx.{NX_PHONE}.order_update_001.en_US"
     failure = (
         f"  {address}: FAILED: nxcloud createTemplate failed: 9099/100/2388273: "
         "Too many variables for the length of the body."
     )
-    assert failure in run.out.splitlines()[run.out.splitlines().index("Failed:") + 1]
-    assert "Apply finished with errors: 1 succeeded, 1 failed, 0 skipped" in run.out
+    assert failure in run.stdout.splitlines()[run.stdout.splitlines().index("Failed:") + 1]
+    assert "Apply finished with errors: 1 succeeded, 1 failed, 0 skipped" in run.stdout
     # The check afterwards shows what is left: the one create.
-    rest = run.out.split("The remote still differs from the specs after apply:")[1]
+    rest = run.stdout.split("The remote still differs from the specs after apply:")[1]
     assert f"# {address} will be created" in rest
     assert "Plan: 1 to create, 0 to update, 0 to delete." in rest
     assert len(stored_qr(served)) == 1
@@ -106,24 +107,24 @@ def test_thresholds_stop_an_apply_with_the_numbers_unless_forced(
 ) -> None:
     config = served.config(extra="    thresholds: {max_change_share: 0.3, min_resources: 2}\n")
     root = write_specs(tmp_path, qr_codes=[qr(i) for i in range(4)], config=config)
-    assert wasync("apply", str(root), "--auto-approve").code == 0
+    assert wasync("apply", str(root), "--auto-approve").exit_code == 0
     # Two of the four codes change their image: 50% of the account, over its 30%.
     changed = [qr(0, image="PNG"), qr(1, image="PNG"), qr(2), qr(3)]
     write_specs(tmp_path, qr_codes=changed, config=config)
 
     refused = wasync("apply", str(root), "--auto-approve")
 
-    assert refused.code == 1
-    assert refused.err == (
+    assert refused.exit_code == 1
+    assert refused.stderr == (
         "Error: shop-cams: 2 of 4 managed resources would be updated or deleted "
         "(50.0% > 30.0%); review the plan and use --force\n"
     )
-    assert "Plan: 0 to create, 2 to update, 0 to delete." in refused.out  # shown first
+    assert "Plan: 0 to create, 2 to update, 0 to delete." in refused.stdout  # shown first
     assert sorted(q["GenerateQrImage"] for q in stored_qr(served)) == ["SVG"] * 4
 
     forced = wasync("apply", str(root), "--auto-approve", "--force")
 
-    assert forced.code == 0, forced.err
+    assert forced.exit_code == 0, forced.stderr
     assert sorted(q["GenerateQrImage"] for q in stored_qr(served)) == ["PNG"] * 2 + ["SVG"] * 2
 
 
@@ -132,16 +133,16 @@ def test_a_saved_plan_applies_while_fresh_and_is_refused_once_the_remote_moved(
 ) -> None:
     root = write_specs(tmp_path, qr_codes=[qr(1), qr(2)], config=served.config())
     saved = tmp_path / "plan.json"
-    assert wasync("plan", str(root), "--out", str(saved)).code == 0
+    assert wasync("plan", str(root), "--out", str(saved)).exit_code == 0
 
     fresh = wasync("apply", str(root), "--plan", str(saved), "--auto-approve")
 
-    assert fresh.code == 0, fresh.err
+    assert fresh.exit_code == 0, fresh.stderr
     assert len(stored_qr(served)) == 2
 
     # Plan an update of poster-001's image; then someone edits that code at the provider.
     write_specs(tmp_path, qr_codes=[qr(1, image="PNG"), qr(2)], config=served.config())
-    assert wasync("plan", str(root), "--out", str(saved)).code == 0
+    assert wasync("plan", str(root), "--out", str(saved)).exit_code == 0
     emulator = served.emus.cams.state.emulator
     (current,) = emulator.qr_codes(CAMS_PHONES[1], SPACE)
     emulator.call(
@@ -157,22 +158,22 @@ def test_a_saved_plan_applies_while_fresh_and_is_refused_once_the_remote_moved(
 
     stale = wasync("apply", str(root), "--plan", str(saved), "--auto-approve")
 
-    assert stale.code == 1
-    assert stale.err.startswith(f"Error: {saved} is stale:")
-    assert f"qr.shop-cams.{CAMS_PHONES[1]}.poster-001" in stale.err
-    assert "Run wasync plan again, review it, and apply the new plan." in stale.err
-    assert "Apply" not in stale.out  # nothing was carried out
+    assert stale.exit_code == 1
+    assert stale.stderr.startswith(f"Error: {saved} is stale:")
+    assert f"qr.shop-cams.{CAMS_PHONES[1]}.poster-001" in stale.stderr
+    assert "Run wasync plan again, review it, and apply the new plan." in stale.stderr
+    assert "Apply" not in stale.stdout  # nothing was carried out
 
 
 def test_a_saved_plan_takes_no_target_or_prune_of_its_own(tmp_path: Path, served: Served) -> None:
     root = write_specs(tmp_path, qr_codes=[qr(1)], config=served.config())
     saved = tmp_path / "plan.json"
-    assert wasync("plan", str(root), "--out", str(saved)).code == 0
+    assert wasync("plan", str(root), "--out", str(saved)).exit_code == 0
 
     run = wasync("apply", str(root), "--plan", str(saved), "--prune", "--auto-approve")
 
-    assert run.code == 1
-    assert "--target and --prune come from the saved plan" in run.err
+    assert run.exit_code == 1
+    assert "--target and --prune come from the saved plan" in run.stderr
     assert stored_qr(served) == []
 
 
@@ -184,14 +185,14 @@ def test_a_second_apply_on_the_same_folder_is_refused_naming_the_first(
     with ApplyLock(root):
         run = wasync("apply", str(root), "--auto-approve")
 
-    assert run.code == 1
+    assert run.exit_code == 1
     assert re.match(
         r"Error: another wasync apply is running on this spec folder \(pid \d+ of \S+ on \S+, "
         r"since \S+\); wait for it to finish\.",
-        run.err,
+        run.stderr,
     )
     assert stored_qr(served) == []
-    assert wasync("apply", str(root), "--auto-approve").code == 0  # released
+    assert wasync("apply", str(root), "--auto-approve").exit_code == 0  # released
 
 
 @pytest.mark.slow  # the embedded sandbox keeps the documented 5 requests a second
@@ -203,10 +204,10 @@ def test_the_example_specs_apply_in_the_embedded_sandbox(
 
     run = wasync("apply", "--auto-approve")
 
-    assert run.code == 0, run.out + run.err
-    assert "Apply done: 14 succeeded, 0 failed, 0 skipped" in run.out
-    assert len(run.err.splitlines()) == 14
-    assert wasync("plan", "--detailed-exitcode").code == 0
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert "Apply done: 14 succeeded, 0 failed, 0 skipped" in run.stdout
+    assert len(run.stderr.splitlines()) == 14
+    assert wasync("plan", "--detailed-exitcode").exit_code == 0
 
 
 def test_a_lost_answer_is_shown_then_confirmed_in_the_progress_lines(
@@ -219,10 +220,10 @@ def test_a_lost_answer_is_shown_then_confirmed_in_the_progress_lines(
 
     run = wasync("apply", str(root), "--auto-approve")
 
-    assert run.code == 0, run.out + run.err
+    assert run.exit_code == 0, run.stdout + run.stderr
     (made,) = served.emus.nx.state.emulator.templates(NX_PHONE)
     address = f"template.shop-nx.{NX_PHONE}.order_update_001.en_US"
-    assert run.err.splitlines() == [
+    assert run.stderr.splitlines() == [
         f"{address}: no clear answer (-1); checking in 1.0s whether it took effect",
         f"{address}: created (id {made['id']}, pending, confirmed by reading it back after "
         "an unanswered call)",

@@ -8,9 +8,8 @@ from typing import Any
 
 import anyio
 import pytest
-from click.testing import CliRunner
+from cli_runner import wasync
 
-from wasync.cli import cli
 from wasync.errors import ErrorClass, ProviderError
 from wasync.model import QrCode
 from wasync.sandbox.common import serving
@@ -27,11 +26,10 @@ def test_sandbox_serve_builds_a_working_cams_emulator(
         served.update(app=app, **options)
 
     monkeypatch.setattr("wasync.commands.sandbox.uvicorn.run", run)
-    result = CliRunner().invoke(
-        cli,
-        ["sandbox", "serve", "--provider", "cams", "--port", "8123", "--qps", "2",
-         "--state", str(tmp_path)],
-    )  # fmt: skip
+    result = wasync(
+        *("sandbox", "serve", "--provider", "cams"),
+        *("--port", "8123", "--qps", "2", "--state", tmp_path),
+    )
     assert result.exit_code == 0, result.output
     assert "cams emulator on http://127.0.0.1:8123" in result.output
     assert served["port"] == 8123

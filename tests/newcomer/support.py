@@ -1,5 +1,5 @@
-"""Shared by the newcomer tests: copies of the example specs, the CLI, and the embedded
-sandbox's emulators opened directly on a spec folder's state."""
+"""Shared by the newcomer tests: copies of the example specs, and the embedded sandbox's
+emulators opened directly on a spec folder's state."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner, Result
-
-from wasync.cli import cli
 from wasync.sandbox import cams, nxcloud
 from wasync.sandbox.embedded import sandbox_state_dir
 
@@ -27,11 +24,6 @@ def copy_specs(dest: Path, *, state: bool = False) -> Path:
     ignore = None if state else shutil.ignore_patterns(".wasync")
     shutil.copytree(SPECS, dest, ignore=ignore)
     return dest
-
-
-def wasync(*args: object) -> Result:
-    """Run the CLI in-process, as a user types it."""
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def cams_emulator(root: Path, account: str = "shop-cams") -> Any:

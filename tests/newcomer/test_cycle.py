@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from cli_runner import wasync
 
-from .support import copy_specs, wasync
+from .support import copy_specs
 
 
 def test_example_specs_validate_offline(tmp_path: Path) -> None:

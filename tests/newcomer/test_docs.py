@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 import pytest
+from cli_runner import wasync
 from ruamel.yaml import YAML
 
 from wasync.cli import cli
@@ -22,7 +23,7 @@ from wasync.sandbox.common import serving
 from wasync.spec.schema import spec_schema
 
 from .readme import README, command_lines, tagged
-from .support import REPO, copy_specs, wasync
+from .support import REPO, copy_specs
 
 REFERENCE = REPO / "docs" / "spec-reference.md"
 

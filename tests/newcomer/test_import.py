@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import wasync, wasync_process
 from ruamel.yaml import YAML
 
-from wasync.errors import WasyncError
 from wasync.importer import SAMPLE_PLACEHOLDER
 from wasync.loading import load_desired
 from wasync.model import Desired
@@ -27,7 +25,6 @@ from .support import (
     copy_specs,
     nx_recategorise,
     nx_template,
-    wasync,
 )
 
 # Each import and plan reads the sandbox at the providers' documented 5 requests per second.
@@ -325,9 +322,9 @@ def test_without_a_known_phone(adopting: Path) -> None:
     assert "Added 4 entries" in cams.stdout  # the templates still came in
 
     nx = wasync("import", adopting, "--account", "shop-nx")
-    assert nx.exit_code == 1
-    assert isinstance(nx.exception, WasyncError)
-    assert "NXCloud keeps templates per business number" in str(nx.exception)
+    assert nx.exit_code == 1, nx
+    assert nx.stderr.startswith("Error: "), nx
+    assert "NXCloud keeps templates per business number" in nx.stderr
     assert not (adopting / "imported" / "shop-nx-templates.yaml").exists()
 
 
@@ -337,15 +334,10 @@ def test_user_errors_exit_1_with_one_line(tmp_path: Path) -> None:
         (["--account", "nope"], "Error: no account 'nope' in"),
         (["--account", "shop-cams", "--phone", "+86 158"], "Error: --phone '+86 158': write"),
     ):
-        proc = subprocess.run(
-            [sys.executable, "-m", "wasync", "import", str(specs), *args],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert proc.returncode == 1, proc.stderr
-        assert proc.stderr.startswith(message), proc.stderr
-        assert "Traceback" not in proc.stderr
+        result = wasync_process("import", specs, *args)
+        assert result.exit_code == 1, result
+        assert result.stderr.startswith(message), result
+        assert "Traceback" not in result.stderr
 
 
 def test_only_the_imported_accounts_credentials_are_needed(adopting: Path) -> None:
@@ -362,6 +354,6 @@ def test_only_the_imported_accounts_credentials_are_needed(adopting: Path) -> No
     assert sandbox.exit_code == 0, sandbox.output
 
     live = wasync("import", adopting, "--account", "shop-live")
-    assert live.exit_code == 1
-    assert "environment variable WASYNC_TEST_UNSET_ID is not set" in str(live.exception)
-    assert "shop-cams" not in str(live.exception)  # only the account asked for
+    assert live.exit_code == 1, live
+    assert "environment variable WASYNC_TEST_UNSET_ID is not set" in live.stderr
+    assert "shop-cams" not in live.stderr  # only the account asked for

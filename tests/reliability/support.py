@@ -1,19 +1,18 @@
-"""Helpers of the reliability tests: the CLI in a real process, emulators on real sockets
-(with the credential headers they receive recorded), and small spec folders."""
+"""Helpers of the reliability tests: emulators on real sockets (with the credential headers
+they receive recorded), small spec folders, and what a child process of ``wasync`` runs
+first (``cli_runner.wasync_process``'s ``setup``)."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import resource
-import subprocess
-import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cli_runner import Result
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wasync.sandbox.common import serving
@@ -35,36 +34,6 @@ CREDENTIAL_ENV = {
 }
 
 
-@dataclass
-class Result:
-    args: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-    def __str__(self) -> str:  # shown when an assertion fails
-        return (
-            f"wasync {' '.join(self.args)} -> {self.returncode}\n"
-            f"--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
-        )
-
-
-def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This process's environment without credentials or wasync settings, plus ``extra``."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "NXCLOUD_", "WASYNC_"))
-    }
-    env["PYTHONIOENCODING"] = "utf-8"
-    env.update(extra or {})
-    return env
-
-
 def bounded(cpu_seconds: int, memory_bytes: int) -> Callable[[], None]:
     """A ``preexec_fn`` that caps the child's CPU time and address space."""
 
@@ -75,35 +44,9 @@ def bounded(cpu_seconds: int, memory_bytes: int) -> Callable[[], None]:
     return limit
 
 
-def wasync(
-    *args: str | Path,
-    cwd: Path | None = None,
-    env: Mapping[str, str] | None = None,
-    timeout: float = 60,
-    preexec_fn: Callable[[], None] | None = None,
-) -> Result:
-    """Run ``python -m wasync ARGS`` in a child process and collect what it printed."""
-    argv = [str(a) for a in args]
-    proc = subprocess.run(
-        [sys.executable, "-m", "wasync", *argv],
-        cwd=cwd,
-        env=dict(env) if env is not None else clean_env(),
-        capture_output=True,
-        timeout=timeout,
-        preexec_fn=preexec_fn,
-        check=False,
-    )
-    return Result(
-        argv,
-        proc.returncode,
-        proc.stdout.decode("utf-8", "backslashreplace"),
-        proc.stderr.decode("utf-8", "backslashreplace"),
-    )
-
-
 def assert_clean_failure(result: Result, *expected: str) -> None:
     """Exit 1, a message naming each of ``expected``, and no traceback."""
-    assert result.returncode == 1, result
+    assert result.exit_code == 1, result
     assert "Traceback" not in result.output, result
     assert "internal error" not in result.output, result
     for text in expected:
@@ -235,38 +178,25 @@ class Folder:
 # The default retry policy backs off for about a minute before it gives up on a call that
 # keeps failing; tests of what the user finally sees shorten the waits, nothing else.
 FAST_RETRIES = """
-import sys
 from wasync.pacing import retry
 _init = retry.RetryPolicy.__init__
 def _fast(self, *args, **kwargs):
     kwargs.update(attempts=3, initial=0.01, maximum=0.02, jitter=0.0)
     _init(self, *args, **kwargs)
 retry.RetryPolicy.__init__ = _fast
-sys.argv[0] = "wasync"
-from wasync.cli import main
-main()
 """
 
 
-def wasync_fast_retries(
-    *args: str | Path,
-    cwd: Path | None = None,
-    env: Mapping[str, str] | None = None,
-    timeout: float = 60,
-) -> Result:
-    """``wasync ARGS`` in a child process whose retries wait milliseconds, not seconds."""
-    argv = [str(a) for a in args]
-    proc = subprocess.run(
-        [sys.executable, "-c", FAST_RETRIES, *argv],
-        cwd=cwd,
-        env=dict(env) if env is not None else clean_env(),
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
-    return Result(
-        argv,
-        proc.returncode,
-        proc.stdout.decode("utf-8", "backslashreplace"),
-        proc.stderr.decode("utf-8", "backslashreplace"),
-    )
+def crashing(message: str, command: str = "plan") -> str:
+    """``setup`` for a child whose ``command`` does all of its work and then fails as a bug
+    would, with ``message``: the crash path (report file, exit 3, redaction of the secrets
+    the command loaded) in a real process."""
+    return f"""
+import importlib
+command = importlib.import_module("wasync.commands.{command}")
+run = command.run
+def crash_after_run(*args, **kwargs):
+    run(*args, **kwargs)
+    raise RuntimeError({message!r})
+command.run = crash_after_run
+"""

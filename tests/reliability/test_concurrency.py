@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_runner import clean_env, wasync_process
 from ruamel.yaml import YAML
 
 from wasync.sandbox.common import FaultConfig
@@ -22,10 +23,8 @@ from .support import (
     Folder,
     assert_clean_failure,
     cams_account,
-    clean_env,
     qr_spec,
     served,
-    wasync,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,7 +66,7 @@ def test_a_second_apply_waits_its_turn(tmp_path: Path) -> None:
             holder = lock_holder(root, time.monotonic() + 20)
             assert holder["pid"] == first.pid
 
-            second = wasync("apply", root, "--auto-approve", env=env)
+            second = wasync_process("apply", root, "--auto-approve", env=env)
             assert first.poll() is None, "the first apply ended too soon to prove anything"
             assert_clean_failure(
                 second,
@@ -80,8 +79,8 @@ def test_a_second_apply_waits_its_turn(tmp_path: Path) -> None:
         assert first.returncode == 0, err
         assert "3 succeeded, 0 failed" in out
 
-        after = wasync("apply", root, "--auto-approve", env=env)
-        assert after.returncode == 0, after
+        after = wasync_process("apply", root, "--auto-approve", env=env)
+        assert after.exit_code == 0, after
         assert "No changes" in after.stdout
         assert len(cams.app.state.emulator.qr_codes(CAMS_PHONE)) == 3  # none created twice
 

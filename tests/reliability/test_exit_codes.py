@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cli_runner import clean_env, wasync_process
+
 from .support import (
     CAMS_SECRET,
     CREDENTIAL_ENV,
@@ -18,11 +20,10 @@ from .support import (
     Served,
     assert_clean_failure,
     cams_account,
-    clean_env,
+    crashing,
     nx_account,
     qr_spec,
     template_spec,
-    wasync,
 )
 
 SANDBOX = "accounts:\n  shop:\n    provider: cams\n    endpoint: sandbox\n"
@@ -50,13 +51,13 @@ def crash_reports(text: str) -> list[Path]:
 def test_a_bad_spec_is_one_message_and_exit_1(tmp_path: Path) -> None:
     root = sandbox_folder(tmp_path, "qr_codes:\n  - account: shop\n    phone: 12\n")
     for command in ("validate", "plan"):
-        result = wasync(command, root)
+        result = wasync_process(command, root)
         assert_clean_failure(result, "specs.yaml:3:12: qr_codes[0]: phone: expected text")
 
 
 def test_a_missing_variable_names_it(tmp_path: Path, cams: Served) -> None:
     root = live_folder(tmp_path, cams)
-    result = wasync("plan", root, env=clean_env())
+    result = wasync_process("plan", root, env=clean_env())
     assert_clean_failure(result, "environment variable ALIBABA_CLOUD_ACCESS_KEY_ID is not set")
 
 
@@ -65,7 +66,7 @@ def test_a_provider_refusal_names_provider_operation_and_what_to_do(
 ) -> None:
     root = live_folder(tmp_path, cams)
     env = clean_env({**CREDENTIAL_ENV, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "wrong-secret-value"})
-    result = wasync("plan", root, env=env)
+    result = wasync_process("plan", root, env=env)
     assert_clean_failure(
         result,
         "cams ListPhoneMessageQrdl failed: SignatureDoesNotMatch",
@@ -76,22 +77,26 @@ def test_a_provider_refusal_names_provider_operation_and_what_to_do(
 
 
 def test_a_usage_error_exits_1_not_the_changes_code(tmp_path: Path) -> None:
-    result = wasync("plan", "--detailed-exitcode", "--formt", "json", cwd=tmp_path)
+    result = wasync_process("plan", "--detailed-exitcode", "--formt", "json", cwd=tmp_path)
     assert_clean_failure(result, "No such option '--formt'")
 
 
 def test_a_file_wasync_cannot_use_is_a_user_error(tmp_path: Path, cams: Served) -> None:
     root = live_folder(tmp_path, cams)
     (root / ".wasync").write_text("not a folder")  # apply keeps its lock in .wasync/
-    result = wasync("apply", root, "--auto-approve", env=clean_env(CREDENTIAL_ENV))
+    result = wasync_process("apply", root, "--auto-approve", env=clean_env(CREDENTIAL_ENV))
     assert_clean_failure(result, f"{root}/.wasync")
 
 
 def test_a_bug_exits_3_with_a_private_redacted_crash_report(tmp_path: Path, cams: Served) -> None:
     root = live_folder(tmp_path, cams)
-    env = clean_env({**CREDENTIAL_ENV, "WASYNC_TEST_CRASH": f"bad state near {CAMS_SECRET}"})
-    result = wasync("plan", root, env=env)
-    assert result.returncode == 3, result
+    result = wasync_process(
+        "plan",
+        root,
+        env=clean_env(CREDENTIAL_ENV),
+        setup=crashing(f"bad state near {CAMS_SECRET}"),
+    )
+    assert result.exit_code == 3, result
     assert "Traceback" not in result.output
     assert "wasync hit an internal error (RuntimeError: bad state near ***); this is a bug." in (
         result.stderr
@@ -111,9 +116,14 @@ def test_a_bug_exits_3_with_a_private_redacted_crash_report(tmp_path: Path, cams
 
 def test_a_bug_under_debug_prints_the_redacted_traceback_too(tmp_path: Path, cams: Served) -> None:
     root = live_folder(tmp_path, cams)
-    env = clean_env({**CREDENTIAL_ENV, "WASYNC_TEST_CRASH": f"oops {CAMS_SECRET}"})
-    result = wasync("--debug", "plan", root, env=env)
-    assert result.returncode == 3, result
+    result = wasync_process(
+        "--debug",
+        "plan",
+        root,
+        env=clean_env(CREDENTIAL_ENV),
+        setup=crashing(f"oops {CAMS_SECRET}"),
+    )
+    assert result.exit_code == 3, result
     assert "Traceback (most recent call last):" in result.stderr
     assert "wasync.http: cams live-cams ListPhoneMessageQrdl" in result.stderr
     assert CAMS_SECRET not in result.output
@@ -123,21 +133,12 @@ def test_a_bug_under_debug_prints_the_redacted_traceback_too(tmp_path: Path, cam
 
 def test_a_crash_report_that_cannot_be_written_is_printed(tmp_path: Path) -> None:
     root = sandbox_folder(tmp_path)
-    code = (
-        "import sys, tempfile; tempfile.tempdir = sys.argv.pop(1); "
-        "from wasync.cli import main; main()"
-    )
-    env = clean_env({"WASYNC_TEST_CRASH": "boom"})
-    proc = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "missing"), "validate", str(root)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 3, proc.stderr
-    assert "could not be written to a file; here it is:" in proc.stderr
-    assert "### traceback" in proc.stderr
+    no_temp = f"import tempfile\ntempfile.tempdir = {str(tmp_path / 'missing')!r}\n"
+    result = wasync_process("validate", root, setup=no_temp + crashing("boom", "validate"))
+    assert result.exit_code == 3, result
+    assert "could not be written to a file; here it is:" in result.stderr
+    assert "### traceback" in result.stderr
+    assert "RuntimeError: boom" in result.stderr
 
 
 def test_ctrl_c_during_plan_exits_130_without_a_traceback(tmp_path: Path) -> None:
@@ -205,6 +206,6 @@ def test_text_the_terminal_cannot_encode_is_escaped_not_a_crash(tmp_path: Path) 
     root = sandbox_folder(tmp_path, "qr_codes:\n" + qr_spec("shop", "cn", "您好 🎉"))
     env = clean_env({"PYTHONIOENCODING": "ascii"})
     for fmt in ("text", "markdown", "json"):
-        result = wasync("plan", root, "--format", fmt, env=env)
-        assert result.returncode == 0, result
+        result = wasync_process("plan", root, "--format", fmt, env=env)
+        assert result.exit_code == 0, result
         assert "\\u60a8\\u597d \\U0001f389" in result.stdout

@@ -16,8 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_runner import wasync_process
 
-from .support import Folder, bounded, qr_spec, wasync
+from .support import (
+    Folder,
+    bounded,
+    qr_spec,
+)
 
 CPU_SECONDS = 30
 MEMORY = 1024 * 1024 * 1024  # 1 GiB of address space: the largest case needs ~150 MB
@@ -166,11 +171,11 @@ def folder_with(tmp_path: Path, case: Case) -> Path:
 def check(root: Path, case: Case) -> None:
     for command in ("validate", "plan"):
         started = time.monotonic()
-        result = wasync(
+        result = wasync_process(
             command, root, timeout=WALL_SECONDS, preexec_fn=bounded(CPU_SECONDS, MEMORY)
         )
         elapsed = time.monotonic() - started
-        assert result.returncode == 1, result
+        assert result.exit_code == 1, result
         assert "Traceback" not in result.output and "internal error" not in result.output
         assert case.expected in result.stderr, (case.expected, str(result))
         assert len(result.stderr) < 20_000, "a hostile file must not flood the terminal"
@@ -193,8 +198,8 @@ def test_a_spec_folder_that_is_a_file_or_missing_is_named(tmp_path: Path) -> Non
     (tmp_path / "file").write_text("x")
     for target in (tmp_path / "file", tmp_path / "missing"):
         for command in ("validate", "plan"):
-            result = wasync(command, target, preexec_fn=bounded(CPU_SECONDS, MEMORY))
-            assert result.returncode == 1, result
+            result = wasync_process(command, target, preexec_fn=bounded(CPU_SECONDS, MEMORY))
+            assert result.exit_code == 1, result
             assert "Traceback" not in result.output
             assert str(target) in result.stderr
 
@@ -210,9 +215,9 @@ def test_symlink_loops_and_many_files_end_in_bounded_time(tmp_path: Path) -> Non
     for i in range(2000):
         (many / f"f{i}.yaml").write_text("templates: []\n")
     for command in ("validate", "plan"):
-        result = wasync(command, root, timeout=WALL_SECONDS, preexec_fn=bounded(20, MEMORY))
-        assert result.returncode == 0, result
-    assert "in 2001 files: valid" in wasync("validate", root).stdout
+        result = wasync_process(command, root, timeout=WALL_SECONDS, preexec_fn=bounded(20, MEMORY))
+        assert result.exit_code == 0, result
+    assert "in 2001 files: valid" in wasync_process("validate", root).stdout
 
 
 def test_file_names_cannot_drive_the_terminal(tmp_path: Path) -> None:
@@ -220,8 +225,8 @@ def test_file_names_cannot_drive_the_terminal(tmp_path: Path) -> None:
         tmp_path, Case("", spec("qr_codes: 5\n", "\x1b[2J\x1b]0;pwned\x07.yaml"), "")
     )
     for command in ("validate", "plan"):
-        result = wasync(command, root)
-        assert result.returncode == 1, result
+        result = wasync_process(command, root)
+        assert result.exit_code == 1, result
         assert "\x1b" not in result.stderr and "\x07" not in result.stderr, result
         assert "<U+001B>[2J<U+001B>]0;pwned<U+0007>.yaml" in result.stderr
 
@@ -230,11 +235,11 @@ def test_hidden_characters_in_a_template_are_shown_in_the_plan(tmp_path: Path) -
     text = '"Pay \\u202e1 USD\\u202c now \\u200b {{1}} ok"'
     root = folder_with(tmp_path, Case("", spec(TEMPLATE.format(text=text) + EXAMPLE), ""))
     for fmt in ("text", "markdown"):
-        result = wasync("plan", root, "--format", fmt)
-        assert result.returncode == 0, result
+        result = wasync_process("plan", root, "--format", fmt)
+        assert result.exit_code == 0, result
         assert "Pay <U+202E>1 USD<U+202C> now <U+200B> {{1}} ok" in result.stdout
         assert "\u202e" not in result.stdout
-    raw = wasync("plan", root, "--format", "json")
+    raw = wasync_process("plan", root, "--format", "json")
     assert "Pay \u202e1 USD\u202c now \u200b {{1}} ok" in raw.stdout  # JSON keeps the text
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from cli_runner import clean_env, wasync_process
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -24,15 +25,13 @@ from .support import (
     CAMS_KEY_ID,
     CAMS_SECRET,
     CREDENTIAL_ENV,
+    FAST_RETRIES,
     Folder,
     assert_clean_failure,
     cams_account,
-    clean_env,
     nx_account,
     qr_spec,
     template_spec,
-    wasync,
-    wasync_fast_retries,
 )
 
 
@@ -109,7 +108,7 @@ def test_http_without_the_flag_is_refused_before_any_call(tmp_path: Path) -> Non
         account = cams_account(url).replace("    allow_insecure_http: true\n", "")
         root = Folder(tmp_path, [account]).write(qr_codes=[qr_spec("live-cams", "p", "Hi")])
         for command in ("validate", "plan"):
-            result = wasync(command, root, env=clean_env(CREDENTIAL_ENV), timeout=20)
+            result = wasync_process(command, root, env=clean_env(CREDENTIAL_ENV), timeout=20)
             assert_clean_failure(
                 result,
                 "wasync.yaml:4:15: accounts.live-cams.endpoint: http:// sends credentials "
@@ -124,7 +123,7 @@ def test_a_self_signed_certificate_is_refused_with_a_tls_message(tmp_path: Path)
             qr_codes=[qr_spec("live-cams", "p", "Hi")]
         )
         started = time.monotonic()
-        result = wasync("plan", root, env=clean_env(CREDENTIAL_ENV), timeout=60)
+        result = wasync_process("plan", root, env=clean_env(CREDENTIAL_ENV), timeout=60)
         elapsed = time.monotonic() - started
         assert_clean_failure(
             result,
@@ -136,8 +135,8 @@ def test_a_self_signed_certificate_is_refused_with_a_tls_message(tmp_path: Path)
 
         # The hint works: trusting the certificate lets the same plan through, over TLS.
         trusted = clean_env({**CREDENTIAL_ENV, "SSL_CERT_FILE": str(cert)})
-        result = wasync("plan", root, env=trusted, timeout=60)
-        assert result.returncode == 0, result
+        result = wasync_process("plan", root, env=trusted, timeout=60)
+        assert result.exit_code == 0, result
         assert "qr.live-cams.8615800001111.p will be created" in result.stdout
 
 
@@ -150,7 +149,9 @@ def test_a_server_that_never_answers_times_out_naming_account_and_setting(
             [cams_account(url, timeout=0.3), nx_account(url, name="live-nx", timeout=0.4)],
         ).write(templates=[template_spec("live-nx", "note", "Order")])
         started = time.monotonic()
-        result = wasync_fast_retries("plan", root, env=clean_env(CREDENTIAL_ENV), timeout=60)
+        result = wasync_process(
+            "plan", root, env=clean_env(CREDENTIAL_ENV), timeout=60, setup=FAST_RETRIES
+        )
         elapsed = time.monotonic() - started
     assert_clean_failure(result, "failed: ReadTimeout")
     # Either account may be the first to give up; each names its own timeout.

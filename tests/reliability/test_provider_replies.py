@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_runner import clean_env, wasync_process
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .support import (
@@ -20,17 +21,16 @@ from .support import (
     CAMS_PHONE,
     CAMS_SECRET,
     CREDENTIAL_ENV,
+    FAST_RETRIES,
     NX_PHONE,
     Folder,
     Served,
     assert_clean_failure,
     cams_account,
-    clean_env,
     nx_account,
     qr_spec,
     served,
     template_spec,
-    wasync_fast_retries,
 )
 
 Rewrite = Callable[[bytes], bytes]
@@ -128,7 +128,7 @@ def test_a_malformed_cams_reply_is_a_clean_plan_error(
             qr_codes=[qr_spec("live-cams", "p", "Hello")],
             templates=[template_spec("live-cams", "note", "Order", phone=None)],
         )
-        result = wasync_fast_retries("plan", root, env=clean_env(CREDENTIAL_ENV))
+        result = wasync_process("plan", root, env=clean_env(CREDENTIAL_ENV), setup=FAST_RETRIES)
     assert_clean_failure(result, f"cams {operation} failed: MalformedReply: ", expected)
     assert ("(RequestId " in result.stderr) is request_id, result
 
@@ -152,7 +152,7 @@ def test_a_malformed_nxcloud_reply_is_a_clean_plan_error(
         templates=[template_spec("live-nx", "note", "Order")]
     )
     nx.app.state.emulator.fail_next("getTemplate", raw=raw, http_status=status, times=50)
-    result = wasync_fast_retries("plan", root, env=clean_env(CREDENTIAL_ENV))
+    result = wasync_process("plan", root, env=clean_env(CREDENTIAL_ENV), setup=FAST_RETRIES)
     assert_clean_failure(result, "nxcloud getTemplate failed: ", expected)
 
 
@@ -168,10 +168,12 @@ def test_an_apply_through_garbled_create_replies_makes_each_code_once(tmp_path: 
     ) as cams:
         qrs = [qr_spec("live-cams", f"p{i}", f"Hello {i}") for i in range(4)]
         root = Folder(tmp_path, [cams_account(cams.url)]).write(qr_codes=qrs)
-        result = wasync_fast_retries("apply", root, "--auto-approve", env=clean_env(CREDENTIAL_ENV))
+        result = wasync_process(
+            "apply", root, "--auto-approve", env=clean_env(CREDENTIAL_ENV), setup=FAST_RETRIES
+        )
         held = cams.app.state.emulator.qr_codes(CAMS_PHONE)
     assert "Traceback" not in result.output, result
-    assert result.returncode == 0, result  # every create confirmed by reading back
+    assert result.exit_code == 0, result  # every create confirmed by reading back
     assert sorted(q["PrefilledMessage"] for q in held) == [f"Hello {i}" for i in range(4)]
 
 
@@ -190,7 +192,7 @@ def test_an_apply_through_garbled_nxcloud_replies_fails_cleanly(tmp_path: Path) 
         )
         nx.app.state.emulator.fail_next("createTemplate", raw=b"\xff\xfe", act=True)
         env = clean_env(CREDENTIAL_ENV)
-        result = wasync_fast_retries("apply", root, "--auto-approve", env=env)
+        result = wasync_process("apply", root, "--auto-approve", env=env, setup=FAST_RETRIES)
         held = nx.app.state.emulator.templates(NX_PHONE)
     assert_clean_failure(result, "nxcloud getTemplate failed: MalformedReply")
     assert "template.live-nx.8618500009999.note.en_US: " in result.stdout, result  # reported

@@ -11,19 +11,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from cli_runner import clean_env, wasync_process
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .support import (
     CAMS_KEY_ID,
     CAMS_SECRET,
     CREDENTIAL_ENV,
+    FAST_RETRIES,
     Folder,
     cams_account,
-    clean_env,
     served,
     template_spec,
-    wasync,
-    wasync_fast_retries,
 )
 
 TEMPLATES = 12
@@ -68,10 +67,10 @@ def test_a_refresh_survives_one_failed_call_in_ten(tmp_path: Path) -> None:
             ]
         )
         env = clean_env(CREDENTIAL_ENV)
-        assert wasync("apply", root, "--auto-approve", env=env).returncode == 0
+        assert wasync_process("apply", root, "--auto-approve", env=env).exit_code == 0
         gateways[0].n = 10
-        result = wasync_fast_retries("plan", root, env=env)
-    assert result.returncode == 0, result
+        result = wasync_process("plan", root, env=env, setup=FAST_RETRIES)
+    assert result.exit_code == 0, result
 
 
 def test_an_import_retries_each_read_once_over(tmp_path: Path) -> None:
@@ -89,7 +88,7 @@ def test_an_import_retries_each_read_once_over(tmp_path: Path) -> None:
     ) as cams:
         root = Folder(tmp_path, [cams_account(cams.url, qps=100)]).write()
         gateways[0].n = 1  # every request fails
-        result = wasync_fast_retries(
+        result = wasync_process(
             "import",
             root,
             "--account",
@@ -97,7 +96,8 @@ def test_an_import_retries_each_read_once_over(tmp_path: Path) -> None:
             "--phone",
             "8615800001111",
             env=clean_env(CREDENTIAL_ENV),
+            setup=FAST_RETRIES,
         )
-    assert result.returncode == 1, result
+    assert result.exit_code == 1, result
     assert "ServiceUnavailable" in result.stderr, result
     assert gateways[0].seen == 3

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
+from cli_runner import Result, clean_env, wasync_process
 from starlette.types import ASGIApp
 
 from wasync.log import redact, register_secret
@@ -29,20 +30,18 @@ from .support import (
     CAMS_KEY_ID,
     CAMS_SECRET,
     CREDENTIAL_ENV,
+    FAST_RETRIES,
     NX_ACCESS_KEY,
     NX_PHONE,
     NX_SECRET,
     Folder,
-    Result,
     Served,
     cams_account,
-    clean_env,
+    crashing,
     nx_account,
     qr_spec,
     served,
     template_spec,
-    wasync,
-    wasync_fast_retries,
 )
 
 SANDBOX_KEY_ID = "scanSANDBOXkeyID3c9d1"
@@ -139,14 +138,18 @@ class Scan:
         self.results: list[Result] = []
 
     def run(
-        self, *args: str | Path, env: dict[str, str] | None = None, fast: bool = False
+        self,
+        *args: str | Path,
+        env: dict[str, str] | None = None,
+        fast: bool = False,
+        crash: str = "",
     ) -> Result:
         """``wasync ARGS``; ``fast``: with retries that wait milliseconds (a reply that
-        keeps failing is otherwise retried for about a minute)."""
-        runner = wasync_fast_retries if fast else wasync
-        result = runner(*args, cwd=self.root, env=env or self.env)
-        crash_test = "WASYNC_TEST_CRASH" in (env or {})
-        assert crash_test or "Traceback" not in result.stderr, result
+        keeps failing is otherwise retried for about a minute); ``crash``: the command then
+        fails as a bug would, with this message."""
+        setup = (FAST_RETRIES if fast else "") + (crashing(crash) if crash else "")
+        result = wasync_process(*args, cwd=self.root, env=env or self.env, setup=setup)
+        assert crash or "Traceback" not in result.stderr, result
         self.results.append(result)
         return result
 
@@ -172,34 +175,32 @@ def test_no_secret_reaches_any_output_log_or_file(tmp_path: Path, cams: Served, 
     scan = Scan(root, env)
 
     # --- every command, on the happy path, with and without --debug ------------------------
-    assert scan.run("validate").returncode == 0
-    assert scan.run("schema").returncode == 0
+    assert scan.run("validate").exit_code == 0
+    assert scan.run("schema").exit_code == 0
     for fmt in ("text", "markdown", "json"):
-        assert scan.run("plan", "--format", fmt).returncode == 0
+        assert scan.run("plan", "--format", fmt).exit_code == 0
     debug_plan = scan.run("--debug", "plan", "--out", "plan.json", "--detailed-exitcode")
-    assert debug_plan.returncode == 2, debug_plan
+    assert debug_plan.exit_code == 2, debug_plan
     applied = scan.run("--debug", "apply", "--plan", "plan.json", "--auto-approve")
-    assert applied.returncode == 0, applied
+    assert applied.exit_code == 0, applied
     # Update a QR code and a template, delete a template (prune): every kind of call.
     qrs[0] = qr_spec("live-cams", "poster", "Hello again from the poster")
     folder.write(qr_codes=qrs, templates=templates[:1] + templates[2:])
     updated = scan.run("--debug", "apply", "--auto-approve", "--prune")
-    assert updated.returncode == 0, updated
-    assert scan.run("--debug", "plan", "--format", "json", "--prune").returncode == 0
+    assert updated.exit_code == 0, updated
+    assert scan.run("--debug", "plan", "--format", "json", "--prune").exit_code == 0
     scan.run("import", "--account", "live-cams")
 
     # --- the error paths ----------------------------------------------------------------------
     wrong = clean_env({**ENV, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": WRONG_SECRET})
     wrong["NXCLOUD_SECRET_KEY"] = WRONG_SECRET
     refused = scan.run("--debug", "plan", env=wrong)
-    assert refused.returncode == 1, refused
+    assert refused.exit_code == 1, refused
     assert "SignatureDoesNotMatch" in refused.stderr or "1003: signature" in refused.stderr
     missing = clean_env({k: v for k, v in ENV.items() if k != "NXCLOUD_SECRET_KEY"})
     assert "NXCLOUD_SECRET_KEY is not set" in scan.run("plan", env=missing).stderr
-    crashed = scan.run(
-        "--debug", "plan", env={**env, "WASYNC_TEST_CRASH": f"state holds {NX_SECRET}"}
-    )
-    assert crashed.returncode == 3, crashed
+    crashed = scan.run("--debug", "plan", crash=f"state holds {NX_SECRET}")
+    assert crashed.exit_code == 3, crashed
     # Last use of this emulator: it keeps failing from here on.
     nx.app.state.emulator.fail_next(
         "getTemplate",
@@ -208,7 +209,7 @@ def test_no_secret_reaches_any_output_log_or_file(tmp_path: Path, cams: Served, 
         times=20,
     )
     echoed = scan.run("--debug", "plan", fast=True)
-    assert echoed.returncode == 1 and "nxcloud getTemplate failed: HTTP 502" in echoed.stderr
+    assert echoed.exit_code == 1 and "nxcloud getTemplate failed: HTTP 502" in echoed.stderr
     assert "accessKey=*** secret=***" in echoed.stderr, echoed
 
     # Credentials in the wrong places of wasync.yaml: the errors show ${VAR}, not the value.
@@ -223,7 +224,7 @@ def test_no_secret_reaches_any_output_log_or_file(tmp_path: Path, cams: Served, 
     ).write()
     for command in ("validate", "plan"):
         result = scan.run(command, misplaced)
-        assert result.returncode == 1, result
+        assert result.exit_code == 1, result
         assert '"${NXCLOUD_SECRET_KEY}" is not a provider' in result.stderr, result
 
     # A proxy that echoes the request's credentials in its refusal.
@@ -233,7 +234,7 @@ def test_no_secret_reaches_any_output_log_or_file(tmp_path: Path, cams: Served, 
         proxied = tmp_path / "proxied"
         Folder(proxied, [cams_account(proxy.url)]).write(qr_codes=qrs[:1])
         result = scan.run("--debug", "plan", proxied)
-        assert result.returncode == 1 and "Forbidden.Proxy" in result.stderr, result
+        assert result.exit_code == 1 and "Forbidden.Proxy" in result.stderr, result
         assert "RequestId PROXY-REQUEST-1" in result.stderr, result
 
     # --- sandbox serve with keys of its own, and a plan against it ----------------------------
@@ -257,7 +258,7 @@ def test_no_secret_reaches_any_output_log_or_file(tmp_path: Path, cams: Served, 
         account = account.replace("NXCLOUD_SECRET_KEY", "SERVE_SECRET")
         Folder(against, [account]).write(templates=[template_spec("served-nx", "note", "Hi")])
         result = scan.run("--debug", "apply", against, "--auto-approve")
-        assert result.returncode == 0, result
+        assert result.exit_code == 0, result
     finally:
         serve.send_signal(signal.SIGINT)
         out, err = serve.communicate(timeout=20)
@@ -306,8 +307,8 @@ def test_a_debug_trace_line_per_call_names_method_url_status_and_time(
         qr_codes=[qr_spec("live-cams", "p", "Hi")],
         templates=[template_spec("live-nx", "note", "Order")],
     )
-    result = wasync("--debug", "plan", root, env=clean_env(CREDENTIAL_ENV))
-    assert result.returncode == 0, result
+    result = wasync_process("--debug", "plan", root, env=clean_env(CREDENTIAL_ENV))
+    assert result.exit_code == 0, result
     lines = [line for line in result.stderr.splitlines() if " wasync.http: " in line]
     cams_lines = [line for line in lines if " cams live-cams " in line]
     nx_lines = [line for line in lines if " nxcloud live-nx " in line]

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from wasync.cli import cli
+from cli_runner import wasync, wasync_process
 
 from .helpers import folder
 
@@ -18,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_the_example_specs_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
-    result = CliRunner().invoke(cli, ["validate", "specs"])
+    result = wasync("validate", "specs")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("specs: ")
     assert result.stdout.endswith(" files: valid\n")
@@ -40,7 +36,7 @@ def test_a_broken_spec_prints_every_problem_with_its_location(
     )
     folder(tmp_path / "specs", {"shop.yaml": spec})
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["validate", "specs"])
+    result = wasync("validate", "specs")
     assert result.exit_code == 1
     assert result.stdout == ""
     lines = result.stderr.splitlines()
@@ -52,16 +48,11 @@ def test_a_broken_spec_prints_every_problem_with_its_location(
 
 
 def test_no_wasync_yaml_is_one_clear_error_without_a_traceback(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "wasync", "validate", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 1
-    assert proc.stdout == ""
-    assert proc.stderr.startswith(f"Error: no wasync.yaml in {tmp_path}; create ")
-    assert "Traceback" not in proc.stderr
+    result = wasync_process("validate", tmp_path)
+    assert result.exit_code == 1, result
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"Error: no wasync.yaml in {tmp_path}; create ")
+    assert "Traceback" not in result.stderr
 
 
 REAL_ACCOUNT = """\
@@ -80,10 +71,10 @@ def test_validate_runs_offline_without_the_credential_variables(
     monkeypatch.delenv("TEST_VALIDATE_AK_ID", raising=False)
     monkeypatch.delenv("TEST_VALIDATE_AK_SECRET", raising=False)
     folder(tmp_path, {}, config=REAL_ACCOUNT)
-    result = CliRunner().invoke(cli, ["validate", str(tmp_path)])
+    result = wasync("validate", str(tmp_path))
     assert result.exit_code == 0, result.output
     # ...but a malformed reference is still caught.
     folder(tmp_path, {}, config=REAL_ACCOUNT.replace("${TEST_VALIDATE_AK_ID}", "${BAD NAME}"))
-    result = CliRunner().invoke(cli, ["validate", str(tmp_path)])
+    result = wasync("validate", str(tmp_path))
     assert result.exit_code == 1
     assert "is not an environment variable name" in result.stderr

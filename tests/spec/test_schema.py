@@ -8,9 +8,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
+from cli_runner import wasync
 
-from wasync.cli import cli
 from wasync.spec.schema import spec_schema
 from wasync.spec.yaml import read_yaml
 
@@ -81,6 +80,6 @@ def test_invalid_specs_do_not_validate(spec: dict[str, Any]) -> None:
 
 
 def test_the_command_prints_the_schema() -> None:
-    result = CliRunner().invoke(cli, ["schema"])
+    result = wasync("schema")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == spec_schema()
