@@ -10,16 +10,10 @@ No logic lives here. Exit codes:
 - 130 interrupted (Ctrl-C) outside the apply's own graceful stop;
 - 141 the reader of the output went away (``wasync plan | head -1``): the command still
   finishes its work, quietly.
-
-``WASYNC_TEST_CRASH``: when this environment variable is set, every command raises an
-internal error with its value as the message just before exiting, after doing all of its
-work. It exists so that tests can drive the real crash path (report file, exit 3, redaction
-of secrets the command loaded) in a real process; nothing else sets it.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -261,7 +255,6 @@ def reset(directory: Path) -> None:
     _exit(command.reset(directory))
 
 
-CRASH_TEST_VARIABLE = "WASYNC_TEST_CRASH"
 EXIT_ERROR = 1
 EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
@@ -269,9 +262,6 @@ EXIT_BROKEN_PIPE = 141
 
 
 def _exit(code: int) -> None:
-    message = os.environ.get(CRASH_TEST_VARIABLE)
-    if message:  # the documented test hook, see the module docstring
-        raise RuntimeError(message)
     sys.exit(code)
 
 
