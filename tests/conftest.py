@@ -1,9 +1,13 @@
-"""Guards every test: no network beyond loopback, no real credentials from the environment."""
+"""Guards every test: no network beyond loopback, no real credentials from the environment.
+And the event loop of the async tests, with a virtual clock for those marked
+``virtual_clock``."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import os
+import selectors
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -54,6 +58,46 @@ def _no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+class VirtualClockLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock moves only as far as the loop waits.
+
+    When nothing is ready to run, it jumps to its next timer instead of sleeping: a sleep,
+    a timeout, a rate gate's turn or an emulator's latency takes no real time, and the
+    loop's ``time()`` says exactly how long the code under test waited, on an idle machine
+    and on a busy one alike. For tests whose waits are all on the loop (the emulators in
+    this process); an answer from a thread or a socket is still waited for in real time.
+    """
+
+    def __init__(self) -> None:
+        self._now = 0.0
+        super().__init__(_JumpingSelector(self))
+
+    def time(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += seconds
+
+
+class _JumpingSelector(selectors.DefaultSelector):
+    def __init__(self, loop: VirtualClockLoop) -> None:
+        super().__init__()
+        self._loop = loop
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        ready = super().select(0)
+        if ready or timeout == 0:
+            return ready
+        if timeout is None:  # no timer: only I/O can wake the loop
+            return super().select(None)
+        self._loop.advance(timeout)  # the loop's next timer is now due
+        return []
+
+
 @pytest.fixture
-def anyio_backend() -> str:
+def anyio_backend(request: pytest.FixtureRequest) -> Any:
+    """asyncio; on a ``VirtualClockLoop`` for tests marked ``virtual_clock``: they assert on
+    ``asyncio.get_running_loop().time()``, never on the wall clock."""
+    if request.node.get_closest_marker("virtual_clock"):
+        return ("asyncio", {"loop_factory": VirtualClockLoop})
     return "asyncio"

@@ -4,7 +4,6 @@ failures, retries, read-back of lost answers, and stopping."""
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -274,6 +273,7 @@ async def test_blocked_changes_are_skipped_with_the_reason(tmp_path: Path) -> No
     assert addresses(applied.report, Status.SUCCEEDED) == ["qr.shop-cams.8615800001111.poster-002"]
 
 
+@pytest.mark.virtual_clock
 async def test_stop_finishes_calls_in_flight_sends_nothing_new_and_a_rerun_converges(
     tmp_path: Path,
 ) -> None:
@@ -293,9 +293,10 @@ async def test_stop_finishes_calls_in_flight_sends_nothing_new_and_a_rerun_conve
 
         progress = StopAfterThree()
         executor = Executor(session, planned.settings, progress=progress, stop=stop)
-        started = time.monotonic()
+        clock = asyncio.get_running_loop()  # virtual: the time the executor waited
+        started = clock.time()
         report = await executor.run(planned.plan, planned.remote)
-        elapsed = time.monotonic() - started
+        elapsed = clock.time() - started
 
     assert report.interrupted and not report.failed
     done = report.having(Status.SUCCEEDED)
@@ -306,7 +307,9 @@ async def test_stop_finishes_calls_in_flight_sends_nothing_new_and_a_rerun_conve
     # Nothing was sent after the stop but what was in flight: one create per success.
     assert emus.cams.state.emulator.calls["CreatePhoneMessageQrdl"] == len(done)
     assert sum(sum(emus.qr_messages(p).values()) for p in CAMS_PHONES) == len(done)
-    assert elapsed < 2.0  # waiting changes were let go at once, not at the gate's pace
+    # Waiting changes were let go at once: at the gate's pace (0.2 s each) the 16 or so
+    # left would have taken 3 s more.
+    assert elapsed < 2.0
 
     rerun = await apply_folder(write_specs(tmp_path, qr_codes=codes), emus)  # at full speed
     assert len(rerun.report.having(Status.SUCCEEDED)) == len(skipped)
@@ -314,6 +317,7 @@ async def test_stop_finishes_calls_in_flight_sends_nothing_new_and_a_rerun_conve
         exactly_once(emus.qr_messages(phone), qr_messages(codes, phone))
 
 
+@pytest.mark.virtual_clock
 async def test_stop_cuts_a_wait_for_a_retry_short(tmp_path: Path) -> None:
     # Every NXCloud call is throttled with Retry-After: 1; a stop 0.3 s in must not wait
     # out the second, and reports the change as not done with the provider's last answer.
@@ -326,14 +330,15 @@ async def test_stop_cuts_a_wait_for_a_retry_short(tmp_path: Path) -> None:
         stop = asyncio.Event()
         executor = Executor(session, planned.settings, stop=stop)
         asyncio.get_running_loop().call_later(0.3, stop.set)
-        started = time.monotonic()
+        clock = asyncio.get_running_loop()  # virtual: the time the executor waited
+        started = clock.time()
         report = await executor.run(planned.plan, planned.remote)
-        elapsed = time.monotonic() - started
+        elapsed = clock.time() - started
 
     (outcome,) = report.outcomes
     assert outcome.status is Status.SKIPPED
     assert outcome.detail == "interrupted before it was done (last answer: HTTP 429)"
-    assert elapsed < 0.9
+    assert elapsed < 1.0  # the 1 s Retry-After wait ended at the stop, 0.3 s in
     assert report.interrupted
 
 

@@ -3,6 +3,7 @@ the error class and hint each one gets."""
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 import socket
@@ -155,23 +156,27 @@ async def test_a_drop_after_acting_has_an_unknown_outcome_and_it_did_happen() ->
     assert len(app.state.emulator.qr_codes(PHONE)) == 1
 
 
+@pytest.mark.virtual_clock
 async def test_a_reply_slower_than_the_timeout_has_an_unknown_outcome() -> None:
     faults = FaultConfig(fault_rate=1.0, kinds=(Fault.SLOW,), slow_ms=600)
     app = create_app(qps=0, faults=faults)
-    started = time.monotonic()
+    clock = asyncio.get_running_loop()  # virtual: the time the client waited
+    started = clock.time()
     err = await _create_fails(app, http_timeout=0.1)
-    assert time.monotonic() - started < 0.5
+    assert clock.time() - started < 0.6  # it gave up at its timeout, not at the reply
     assert err.code == "ReadTimeout"
     assert err.error_class is ErrorClass.UNKNOWN_OUTCOME
     assert len(app.state.emulator.qr_codes(PHONE)) == 1
 
 
+@pytest.mark.virtual_clock
 async def test_latency_delays_every_reply() -> None:
     app = create_app(qps=0, faults=FaultConfig(latency_ms=60))
+    clock = asyncio.get_running_loop()  # virtual: the time the client waited
     async with connect(app) as provider:
-        started = time.monotonic()
+        started = clock.time()
         await provider.list_qr_codes(PHONE)
-    assert time.monotonic() - started >= 0.06
+        assert clock.time() - started == pytest.approx(0.06)
 
 
 async def test_a_refused_connection_is_transient() -> None:

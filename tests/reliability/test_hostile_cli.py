@@ -10,7 +10,6 @@ itself, odd file names, the spec folder).
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +17,7 @@ from pathlib import Path
 import pytest
 from cli_runner import wasync_process
 
-from .support import (
-    Folder,
-    bounded,
-    qr_spec,
-)
+from .support import Folder, bounded, qr_spec
 
 CPU_SECONDS = 30
 MEMORY = 1024 * 1024 * 1024  # 1 GiB of address space: the largest case needs ~150 MB
@@ -170,16 +165,14 @@ def folder_with(tmp_path: Path, case: Case) -> Path:
 
 def check(root: Path, case: Case) -> None:
     for command in ("validate", "plan"):
-        started = time.monotonic()
+        # Bounded: CPU time and memory by rlimits, and a child that hangs fails the test.
         result = wasync_process(
             command, root, timeout=WALL_SECONDS, preexec_fn=bounded(CPU_SECONDS, MEMORY)
         )
-        elapsed = time.monotonic() - started
         assert result.exit_code == 1, result
         assert "Traceback" not in result.output and "internal error" not in result.output
         assert case.expected in result.stderr, (case.expected, str(result))
         assert len(result.stderr) < 20_000, "a hostile file must not flood the terminal"
-        assert elapsed < WALL_SECONDS
 
 
 @pytest.mark.slow  # about 30 s: two processes per case

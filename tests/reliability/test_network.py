@@ -122,16 +122,20 @@ def test_a_self_signed_certificate_is_refused_with_a_tls_message(tmp_path: Path)
         root = Folder(tmp_path / "specs", [cams_account(url)]).write(
             qr_codes=[qr_spec("live-cams", "p", "Hi")]
         )
-        started = time.monotonic()
-        result = wasync_process("plan", root, env=clean_env(CREDENTIAL_ENV), timeout=60)
-        elapsed = time.monotonic() - started
+        result = wasync_process("--debug", "plan", root, env=clean_env(CREDENTIAL_ENV))
         assert_clean_failure(
             result,
             f"cams ListPhoneMessageQrdl failed: TLSError: refused {url}: its TLS certificate "
             "could not be verified (self-signed certificate)",
             "check that the endpoint of account live-cams is the provider's https:// URL",
         )
-        assert elapsed < 15, "a TLS refusal is final: it must not be retried for a minute"
+        # A TLS refusal is final: the call was made once, not retried for a minute.
+        attempts = [
+            line
+            for line in result.stderr.splitlines()
+            if " wasync.http: cams live-cams ListPhoneMessageQrdl: " in line
+        ]
+        assert len(attempts) == 1, result
 
         # The hint works: trusting the certificate lets the same plan through, over TLS.
         trusted = clean_env({**CREDENTIAL_ENV, "SSL_CERT_FILE": str(cert)})
@@ -148,11 +152,7 @@ def test_a_server_that_never_answers_times_out_naming_account_and_setting(
             tmp_path,
             [cams_account(url, timeout=0.3), nx_account(url, name="live-nx", timeout=0.4)],
         ).write(templates=[template_spec("live-nx", "note", "Order")])
-        started = time.monotonic()
-        result = wasync_process(
-            "plan", root, env=clean_env(CREDENTIAL_ENV), timeout=60, setup=FAST_RETRIES
-        )
-        elapsed = time.monotonic() - started
+        result = wasync_process("plan", root, env=clean_env(CREDENTIAL_ENV), setup=FAST_RETRIES)
     assert_clean_failure(result, "failed: ReadTimeout")
     # Either account may be the first to give up; each names its own timeout.
     assert (
@@ -166,4 +166,3 @@ def test_a_server_that_never_answers_times_out_naming_account_and_setting(
         in result.stderr
         and "raise `timeout:` (now 0.4 s) of account live-nx in wasync.yaml" in result.stderr
     ), result
-    assert elapsed < 30
