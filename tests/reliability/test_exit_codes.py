@@ -198,8 +198,8 @@ def test_a_closed_stdout_is_not_a_crash(tmp_path: Path) -> None:
         preexec_fn=lambda: os.close(1),  # `wasync plan >&-`
         check=False,
     )
-    assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 0, proc.stderr  # the plan was made; its text had nowhere to go
+    assert proc.stderr == ""
 
 
 def test_text_the_terminal_cannot_encode_is_escaped_not_a_crash(tmp_path: Path) -> None:

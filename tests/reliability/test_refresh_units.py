@@ -67,10 +67,19 @@ def test_a_refresh_survives_one_failed_call_in_ten(tmp_path: Path) -> None:
             ]
         )
         env = clean_env(CREDENTIAL_ENV)
-        assert wasync_process("apply", root, "--auto-approve", env=env).exit_code == 0
-        gateways[0].n = 10
-        result = wasync_process("plan", root, env=env, setup=FAST_RETRIES)
-    assert result.exit_code == 0, result
+        applied = wasync_process("apply", root, "--auto-approve", env=env)
+        assert applied.exit_code == 0, applied
+        gateway = gateways[0]
+        gateway.n, before = 10, gateway.seen
+        result = wasync_process("plan", root, "--detailed-exitcode", env=env, setup=FAST_RETRIES)
+        requests = gateway.seen - before
+    assert result.exit_code == 0, result  # --detailed-exitcode: 0 is "no changes"
+    assert result.stdout.startswith("No changes. The remote matches the specs."), result
+    # One list call and one detail call per template; each failed call cost one retry and
+    # nothing started over.
+    failed = (before + requests) // 10 - before // 10
+    assert failed >= 1
+    assert requests == 1 + TEMPLATES + failed
 
 
 def test_an_import_retries_each_read_once_over(tmp_path: Path) -> None:
