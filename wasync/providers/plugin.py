@@ -6,13 +6,15 @@ else asks the registry: wasync.yaml's account model and credential fields, the s
 and planner's traits, the session's client and sandbox, ``sandbox serve``, the documented
 limits. Like pre-commit's table of languages: a plugin is data plus a few factories.
 
-A plugin module stays cheap to import: it names its client and emulator modules inside its
-factories, so ``wasync validate`` never loads an HTTP client and the providers never import
-the emulators (``wasync.sandbox``) at import time.
+A plugin module stays cheap to import: its factories name their client and emulator modules
+(``lazy_client``, ``lazy_emulator``) and import them when first called, so ``wasync
+validate`` never loads an HTTP client and the providers never import the emulators
+(``wasync.sandbox``, which share no code with the clients).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,3 +126,38 @@ class ProviderPlugin(Generic[A]):
             elif isinstance(value, str):
                 values[name] = value
         return values
+
+
+def lazy_client(module: str, name: str) -> ClientFactory[Any]:
+    """A client factory for the ``HttpProvider`` subclass ``module.name``, imported when the
+    first client is made: ``name(account, http=..., gate=..., reads=...)``."""
+
+    def client(
+        account: AccountBase, http: httpx.AsyncClient, gate: CallGate, reads: ReadRetry
+    ) -> Provider:
+        provider: Provider = getattr(importlib.import_module(module), name)(
+            account, http=http, gate=gate, reads=reads
+        )
+        return provider
+
+    return client
+
+
+def lazy_emulator(module: str, credentials: Mapping[str, str]) -> EmulatorFactory:
+    """An emulator factory for ``module.create_app``, imported when the first emulator is
+    made. ``credentials`` maps each of ``create_app``'s credential arguments to the
+    plugin's credential field that holds its value (``{"access_key_id": "access_key"}``)."""
+
+    def emulator(options: EmulatorOptions) -> ASGIApp:
+        settings: dict[str, Any] = {
+            argument: options.credentials[field] for argument, field in credentials.items()
+        }
+        settings.update(
+            state_dir=options.state_dir, faults=options.faults, approve_after=options.approve_after
+        )
+        if options.qps is not None:  # else the emulator's own default: the documented rate
+            settings["qps"] = options.qps
+        app: ASGIApp = importlib.import_module(module).create_app(**settings)
+        return app
+
+    return emulator

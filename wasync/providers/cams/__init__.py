@@ -4,46 +4,10 @@
 (``wasync.sandbox.cams``) are imported only when an account needs them.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
-
 from wasync.pacing.limits import RateLimits
 from wasync.providers.cams.account import CamsAccount
 from wasync.providers.cams.traits import CAMS_TRAITS
-from wasync.providers.plugin import Credential, EmulatorOptions, ProviderPlugin
-
-if TYPE_CHECKING:  # annotations only: naming the plugin must not import httpx
-    import httpx
-    from starlette.types import ASGIApp
-
-    from wasync.providers.base import CallGate, Provider, ReadRetry
-
-
-def _client(
-    account: CamsAccount, http: httpx.AsyncClient, gate: CallGate, reads: ReadRetry
-) -> Provider:
-    from wasync.providers.cams.client import CamsProvider
-
-    return CamsProvider(account, http=http, gate=gate, reads=reads)
-
-
-def _emulator(options: EmulatorOptions) -> ASGIApp:
-    # By name: the providers do not import the emulators (they share no code).
-    emulator = importlib.import_module("wasync.sandbox.cams")
-    settings: dict[str, Any] = {
-        "access_key_id": options.credentials["access_key_id"],
-        "access_key_secret": options.credentials["access_key_secret"],
-        "state_dir": options.state_dir,
-        "faults": options.faults,
-        "approve_after": options.approve_after,
-    }
-    if options.qps is not None:
-        settings["qps"] = options.qps
-    app: ASGIApp = emulator.create_app(**settings)
-    return app
-
+from wasync.providers.plugin import Credential, ProviderPlugin, lazy_client, lazy_emulator
 
 PLUGIN = ProviderPlugin(
     traits=CAMS_TRAITS,
@@ -58,6 +22,9 @@ PLUGIN = ProviderPlugin(
     },
     # 5/s per user for QR operations and template list/get/delete (reference/cams.md).
     limits=RateLimits(default=5.0),
-    client=_client,
-    emulator=_emulator,
+    client=lazy_client("wasync.providers.cams.client", "CamsProvider"),
+    emulator=lazy_emulator(
+        "wasync.sandbox.cams",
+        {"access_key_id": "access_key_id", "access_key_secret": "access_key_secret"},
+    ),
 )

@@ -4,46 +4,10 @@
 (``wasync.sandbox.nxcloud``) are imported only when an account needs them.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
-
 from wasync.pacing.limits import RateLimits
 from wasync.providers.nxcloud.account import NxcloudAccount
 from wasync.providers.nxcloud.traits import NXCLOUD_TRAITS
-from wasync.providers.plugin import Credential, EmulatorOptions, ProviderPlugin
-
-if TYPE_CHECKING:  # annotations only: naming the plugin must not import httpx
-    import httpx
-    from starlette.types import ASGIApp
-
-    from wasync.providers.base import CallGate, Provider, ReadRetry
-
-
-def _client(
-    account: NxcloudAccount, http: httpx.AsyncClient, gate: CallGate, reads: ReadRetry
-) -> Provider:
-    from wasync.providers.nxcloud.client import NxcloudProvider
-
-    return NxcloudProvider(account, http=http, gate=gate, reads=reads)
-
-
-def _emulator(options: EmulatorOptions) -> ASGIApp:
-    # By name: the providers do not import the emulators (they share no code).
-    emulator = importlib.import_module("wasync.sandbox.nxcloud")
-    settings: dict[str, Any] = {
-        "access_key_id": options.credentials["access_key"],
-        "access_key_secret": options.credentials["secret_key"],
-        "state_dir": options.state_dir,
-        "faults": options.faults,
-        "approve_after": options.approve_after,
-    }
-    if options.qps is not None:
-        settings["qps"] = options.qps
-    app: ASGIApp = emulator.create_app(**settings)
-    return app
-
+from wasync.providers.plugin import Credential, ProviderPlugin, lazy_client, lazy_emulator
 
 PLUGIN = ProviderPlugin(
     traits=NXCLOUD_TRAITS,
@@ -56,6 +20,8 @@ PLUGIN = ProviderPlugin(
     },
     # None documented; a conservative default, configurable per account (qps:).
     limits=RateLimits(default=5.0),
-    client=_client,
-    emulator=_emulator,
+    client=lazy_client("wasync.providers.nxcloud.client", "NxcloudProvider"),
+    emulator=lazy_emulator(
+        "wasync.sandbox.nxcloud", {"access_key_id": "access_key", "access_key_secret": "secret_key"}
+    ),
 )
