@@ -1,6 +1,7 @@
 """Command line: parse, dispatch to ``wasync.commands.<name>.run``, exit with its code.
 
-No logic lives here. Exit codes:
+No logic lives here. Each command hands its options, by their parameter names, to the
+function of its ``wasync.commands`` module, whose signature is the one that types them. Exit codes:
 
 - 0 success; 2 ``plan --detailed-exitcode`` found changes;
 - 1 an error the user can act on (a bad spec, a missing variable, a provider's refusal, a
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -73,11 +75,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 @cli.command()
 @DIR
-def validate(directory: Path) -> None:
+def validate(**options: Any) -> None:
     """Check wasync.yaml and every spec file against WhatsApp's rules, offline."""
     from wasync.commands import validate as command
 
-    _exit(command.run(directory))
+    sys.exit(command.run(**options))
 
 
 @cli.command()
@@ -98,27 +100,11 @@ def validate(directory: Path) -> None:
 )
 @TARGET
 @PRUNE
-def plan(
-    directory: Path,
-    fmt: str,
-    out: Path | None,
-    detailed_exitcode: bool,
-    targets: tuple[str, ...],
-    prune: bool,
-) -> None:
+def plan(**options: Any) -> None:
     """Show what apply would change, without changing anything."""
     from wasync.commands import plan as command
 
-    _exit(
-        command.run(
-            directory,
-            fmt=fmt,
-            out=out,
-            detailed_exitcode=detailed_exitcode,
-            targets=targets,
-            prune=prune,
-        )
-    )
+    sys.exit(command.run(**options))
 
 
 @cli.command()
@@ -133,27 +119,11 @@ def plan(
 @TARGET
 @PRUNE
 @click.option("--force", is_flag=True, help="Go past the per-account change thresholds.")
-def apply(
-    directory: Path,
-    plan_file: Path | None,
-    auto_approve: bool,
-    targets: tuple[str, ...],
-    prune: bool,
-    force: bool,
-) -> None:
+def apply(**options: Any) -> None:
     """Make the remote match the specs: create, update and delete, within rate limits."""
     from wasync.commands import apply as command
 
-    _exit(
-        command.run(
-            directory,
-            plan_file=plan_file,
-            auto_approve=auto_approve,
-            targets=targets,
-            prune=prune,
-            force=force,
-        )
-    )
+    sys.exit(command.run(**options))
 
 
 @cli.command(name="import")
@@ -173,7 +143,7 @@ def apply(
     help="Rewrite spec entries that differ from the provider to match it (default: report "
     "them and leave them as they are).",
 )
-def import_(directory: Path, account: str, phones: tuple[str, ...], overwrite: bool) -> None:
+def import_(**options: Any) -> None:
     """Write spec files for what an account holds today.
 
     New entries go to DIR/imported/<account>-qr-codes.yaml and <account>-templates.yaml;
@@ -181,7 +151,7 @@ def import_(directory: Path, account: str, phones: tuple[str, ...], overwrite: b
     """
     from wasync.commands import import_ as command
 
-    _exit(command.run(directory, account=account, phones=phones, overwrite=overwrite))
+    sys.exit(command.run(**options))
 
 
 @cli.command()
@@ -189,7 +159,7 @@ def schema() -> None:
     """Print the JSON Schema of spec files (for yaml-language-server and editors)."""
     from wasync.commands import schema as command
 
-    _exit(command.run())
+    sys.exit(command.run())
 
 
 @cli.group()
@@ -217,52 +187,26 @@ def sandbox() -> None:
 )
 @click.option("--access-key-id", default="sandbox-access-key-id", show_default=True)
 @click.option("--access-key-secret", default="sandbox-access-key-secret", show_default=True)
-def serve(
-    provider: str,
-    host: str,
-    port: int,
-    state: Path | None,
-    qps: float | None,
-    latency_ms: float,
-    fault_rate: float,
-    access_key_id: str,
-    access_key_secret: str,
-) -> None:
+def serve(**options: Any) -> None:
     """Serve a provider's emulator over HTTP until interrupted."""
     from wasync.commands import sandbox as command
 
-    _exit(
-        command.serve(
-            provider=provider,
-            host=host,
-            port=port,
-            state=state,
-            qps=qps,
-            latency_ms=latency_ms,
-            fault_rate=fault_rate,
-            access_key_id=access_key_id,
-            access_key_secret=access_key_secret,
-        )
-    )
+    sys.exit(command.serve(**options))
 
 
 @sandbox.command()
 @DIR
-def reset(directory: Path) -> None:
+def reset(**options: Any) -> None:
     """Forget everything the embedded sandbox accounts hold (.wasync/sandbox/)."""
     from wasync.commands import sandbox as command
 
-    _exit(command.reset(directory))
+    sys.exit(command.reset(**options))
 
 
 EXIT_ERROR = 1
 EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
-
-
-def _exit(code: int) -> None:
-    sys.exit(code)
 
 
 def main() -> None:

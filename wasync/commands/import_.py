@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Unpack
 
 import click
 
-from wasync.importer import ImportResult, import_account
+from wasync.importer import ImportOptions, ImportResult, import_account
 
 SHOWN = 20  # entries listed per section; a large account gets a count for the rest
 
 
-def run(
-    directory: Path,
-    *,
-    account: str,
-    phones: Sequence[str] = (),
-    overwrite: bool = False,
-) -> int:
+def run(directory: Path, account: str, **options: Unpack[ImportOptions]) -> int:
     """Exit 0 when the import ran (skipped resources are warnings); 1 on a user error."""
-    result = import_account(directory, account, phones=phones, overwrite=overwrite)
+    result = import_account(directory, account, **options)
     _report(result, directory)
     return 0
 

@@ -37,7 +37,7 @@ read; the only module that reads wasync.yaml), reading through ``wasync.refresh`
 
 from wasync.importer.entries import SAMPLE_PLACEHOLDER
 from wasync.importer.result import Differing, ImportResult, Note, Skipped
-from wasync.importer.run import import_account
+from wasync.importer.run import ImportOptions, import_account
 from wasync.importer.writer import IMPORTED_DIR, ImportBugError
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "SAMPLE_PLACEHOLDER",
     "Differing",
     "ImportBugError",
+    "ImportOptions",
     "ImportResult",
     "Note",
     "Skipped",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from wasync.importer.account import Target, check_phones, open_target, phones_to_read, read_specs
 from wasync.importer.decide import decide
@@ -16,15 +17,19 @@ from wasync.refresh import Reading, read
 from wasync.session import Session
 
 
+class ImportOptions(TypedDict, total=False):
+    """What an import may be asked besides its account (``wasync import``'s options)."""
+
+    phones: Sequence[str]  # numbers to read besides those the account's specs name
+    overwrite: bool  # rewrite spec entries that differ from the provider (else report them)
+
+
 def import_account(
-    directory: Path,
-    account_name: str,
-    *,
-    phones: Sequence[str] = (),
-    overwrite: bool = False,
+    directory: Path, account_name: str, **options: Unpack[ImportOptions]
 ) -> ImportResult:
     """Read ``account_name`` in full and write spec entries under ``directory`` (see the
     package docstring for the rules). Raises ``WasyncError`` for what the user can fix."""
+    phones, overwrite = options.get("phones", ()), options.get("overwrite", False)
     check_phones(phones)
     specs, desired = read_specs(directory, account_name)
     target = open_target(directory, account_name)
