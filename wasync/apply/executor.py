@@ -230,31 +230,14 @@ class Executor:
     # --- the calls ------------------------------------------------------------------------
 
     async def _perform(self, conn: Connection, change: Change) -> str:
-        provider, desired, remote = conn.provider, change.desired, change.remote
-        if change.kind == "qr":
-            if change.action == "delete":
-                assert isinstance(remote, RemoteQrCode)
-                await provider.delete_qr_code(remote)
-                return f"code {remote.code}"
-            assert isinstance(desired, QrCode)
-            if change.action == "create":
-                made = await provider.create_qr_code(desired)
-            else:
-                assert isinstance(remote, RemoteQrCode)
-                made = await provider.update_qr_code(remote, desired)
+        """Make ``change``'s call; say what it made, or what it deleted."""
+        made = await _call(conn.provider, change)
+        if made is None:
+            return f"{_ID_WORD[change.kind]} {change.remote_id}"
+        if isinstance(made, RemoteQrCode):
             self._made[(made.account, made.phone)].add(made.code)
             return f"code {made.code}"
-        if change.action == "delete":
-            assert isinstance(remote, RemoteTemplate)
-            await provider.delete_template(remote)
-            return f"id {remote.id}"
-        assert isinstance(desired, Template)
-        if change.action == "create":
-            made_t = await provider.create_template(desired)
-        else:
-            assert isinstance(remote, RemoteTemplate)
-            made_t = await provider.update_template(remote, desired)
-        return f"id {made_t.id}, {made_t.status.lower()}"
+        return f"id {made.id}, {made.status.lower()}"
 
     async def _in_place(self, conn: Connection, change: Change) -> str | None:
         """Read the resource back; a description if the change is in place, else None."""
@@ -304,6 +287,29 @@ class Executor:
         settings = {change.account: self.settings[change.account]}
         again = plan(desired, remote, accounts=settings)
         return not any(c.address == change.address for c in again.changes)
+
+
+_ID_WORD = {"qr": "code", "template": "id"}  # what a provider calls the resource's identity
+
+
+async def _call(provider: Provider, change: Change) -> RemoteQrCode | RemoteTemplate | None:
+    """The provider call that carries ``change`` out: what it made, or None for a delete."""
+    match change.action, change.desired, change.remote:
+        case "create", QrCode() as qr, None:
+            return await provider.create_qr_code(qr)
+        case "create", Template() as template, None:
+            return await provider.create_template(template)
+        case "update", QrCode() as qr, RemoteQrCode() as current:
+            return await provider.update_qr_code(current, qr)
+        case "update", Template() as template, RemoteTemplate() as current:
+            return await provider.update_template(current, template)
+        case "delete", None, RemoteQrCode() as current:
+            await provider.delete_qr_code(current)
+        case "delete", None, RemoteTemplate() as current:
+            await provider.delete_template(current)
+        case _:
+            raise AssertionError(f"{change.address}: a {change.action} without its resources")
+    return None
 
 
 def _stopped_after(error: ProviderError) -> str:
