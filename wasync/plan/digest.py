@@ -24,30 +24,32 @@ def sha256_of(value: Any) -> str:
     return "sha256:" + hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
+# The fields each view holds, in the order the views write them (``specs_digest`` does not
+# sort keys). A remote view leaves out what a provider varies between two listings of an
+# unchanged resource: the code's links, rejection notes, extras.
+REMOTE_QR_FIELDS = ("account", "phone", "code", "prefilled_message", "image")
+REMOTE_TEMPLATE_FIELDS = (
+    *("account", "phone", "id", "name", "language", "category", "status", "components"),
+    *("message_send_ttl_seconds", "detailed"),
+)
+DESIRED_QR_FIELDS = ("account", "phone", "label", "prefilled_message", "image", "code", "protect")
+DESIRED_TEMPLATE_FIELDS = (
+    *("account", "phone", "name", "language", "category", "components"),
+    *("message_send_ttl_seconds", "protect"),
+)
+
+
+def _view(kind: str, resource: object, fields: Iterable[str], **given: Any) -> JsonDict:
+    """``kind`` and ``resource``'s ``fields``, in order; ``given`` values stand in for the
+    fields they name."""
+    return {"kind": kind, **{f: given[f] if f in given else getattr(resource, f) for f in fields}}
+
+
 def remote_view(remote: RemoteQrCode | RemoteTemplate) -> JsonDict:
     """The fingerprinted fields of a remote resource."""
     if isinstance(remote, RemoteQrCode):
-        return {
-            "kind": "qr",
-            "account": remote.account,
-            "phone": remote.phone,
-            "code": remote.code,
-            "prefilled_message": remote.prefilled_message,
-            "image": remote.image,
-        }
-    return {
-        "kind": "template",
-        "account": remote.account,
-        "phone": remote.phone,
-        "id": remote.id,
-        "name": remote.name,
-        "language": remote.language,
-        "category": remote.category,
-        "status": remote.status,
-        "components": list(remote.components),
-        "message_send_ttl_seconds": remote.message_send_ttl_seconds,
-        "detailed": remote.detailed,
-    }
+        return _view("qr", remote, REMOTE_QR_FIELDS)
+    return _view("template", remote, REMOTE_TEMPLATE_FIELDS, components=list(remote.components))
 
 
 def remote_fingerprint(remote: RemoteQrCode | RemoteTemplate) -> str:
@@ -58,29 +60,12 @@ def desired_view(resource: QrCode | Template, components: list[JsonDict] | None 
     """Everything a spec entry says. ``components`` may pass the canonical components
     already computed, so large spec sets are not dumped twice."""
     if isinstance(resource, QrCode):
-        return {
-            "kind": "qr",
-            "account": resource.account,
-            "phone": resource.phone,
-            "label": resource.label,
-            "prefilled_message": resource.prefilled_message,
-            "image": resource.image,
-            "code": resource.code,
-            "protect": resource.protect,
-        }
-    return {
-        "kind": "template",
-        "account": resource.account,
-        "phone": resource.phone,
-        "name": resource.name,
-        "language": resource.language,
-        "category": resource.category,
-        # The canonical form keeps every value the spec set except empty ones, which mean
-        # the same as absent; header_url (write-only) is still in it here.
-        "components": resource.canonical_components() if components is None else components,
-        "message_send_ttl_seconds": resource.message_send_ttl_seconds,
-        "protect": resource.protect,
-    }
+        return _view("qr", resource, DESIRED_QR_FIELDS)
+    # The canonical form keeps every value the spec set except empty ones, which mean the
+    # same as absent; header_url (write-only) is still in it here.
+    if components is None:
+        components = resource.canonical_components()
+    return _view("template", resource, DESIRED_TEMPLATE_FIELDS, components=components)
 
 
 def specs_digest(views: Iterable[tuple[str, JsonDict]]) -> str:

@@ -67,8 +67,7 @@ def collateral_delete(
 ) -> Hazard:
     return Hazard(
         "deletes-all-languages",
-        f"{traits.display_name} deletes every language of {current.name} at once: this also "
-        f"deletes {_join(others)}",
+        f"{_all_languages(current, traits)}: this also deletes {_join(others)}",
     )
 
 
@@ -163,10 +162,14 @@ def takes_kept_language(
 ) -> Blocked:
     return Blocked(
         "deletes-kept-language",
-        f"{traits.display_name} deletes every language of {current.name} at once, which would "
-        f"also delete {_join(kept)} that the specs keep; add this language to the specs to "
-        f"keep it, or remove {current.name} in every language",
+        f"{_all_languages(current, traits)}, which would also delete {_join(kept)} that the "
+        f"specs keep; add this language to the specs to keep it, or remove {current.name} in "
+        "every language",
     )
+
+
+def _all_languages(current: RemoteTemplate, traits: ProviderTraits) -> str:
+    return f"{traits.display_name} deletes every language of {current.name} at once"
 
 
 def _join(items: Sequence[str]) -> str:
