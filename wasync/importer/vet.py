@@ -14,7 +14,7 @@ from wasync.model import Desired, JsonDict, QrCode, Remote, RemoteQrCode, Remote
 from wasync.model import address_of as _address_of
 from wasync.plan import plan
 from wasync.spec.explain import explain, format_path
-from wasync.spec.rules import Ctx, check_qr, check_template
+from wasync.spec.rules import Ctx, check
 from wasync.spec.yaml import Positions
 
 
@@ -35,10 +35,7 @@ def vet(
         )
     ctx = Ctx(address, Positions(address, None))
     traits = target.settings.traits
-    if isinstance(resource, QrCode):
-        problems = check_qr(resource, ctx, traits)
-    else:
-        problems = check_template(resource, ctx, traits)
+    problems = check(resource, ctx, traits)
     if problems:
         return None, "wasync's checks refuse it: " + "; ".join(
             f"{p.field}: {p.message}" if p.field else p.message for p in problems[:3]

@@ -24,7 +24,7 @@ from wasync.errors import Location, Problem
 from wasync.model import Desired, QrCode, Template, address_of
 from wasync.spec import CONFIG_FILE
 from wasync.spec.explain import describe, did_you_mean, explain, format_path
-from wasync.spec.rules import Ctx, check_qr, check_template
+from wasync.spec.rules import Ctx, check
 from wasync.spec.yaml import (
     DEFAULT_LIMITS,
     DataPath,
@@ -250,11 +250,10 @@ class _Loader:
             )
         if isinstance(resource, QrCode):
             self._pin(resource, ctx, here)
-            check_qr(resource, ctx, traits, self.providers)
             self.qr_codes.append(resource)
         else:
-            check_template(resource, ctx, traits, self.providers)
             self.templates.append(resource)
+        check(resource, ctx, traits, self.providers)
         self.problems += ctx.problems
 
     def _pin(self, qr: QrCode, ctx: Ctx, here: Location) -> None:

@@ -30,17 +30,29 @@ from wasync.spec.rules.template import (
 )
 from wasync.traits import ProviderTraits
 
-__all__ = ["Ctx", "check_qr", "check_template"]
+__all__ = ["Ctx", "check"]
 
 
-def check_template(
-    t: Template,
+def check(
+    resource: QrCode | Template,
     ctx: Ctx,
     traits: ProviderTraits | None = None,
     providers: Sequence[ProviderTraits] = (),
 ) -> list[Problem]:
-    """Every rule for ``t``; with ``traits``, also what its provider allows (and, given
-    every provider's ``providers``, which of them would take what this one refuses)."""
+    """Every rule for ``resource``; with ``traits``, also what its provider allows (and,
+    given every provider's ``providers``, which of them would take what this one refuses)."""
+    if isinstance(resource, QrCode):
+        check_qr_code(resource, ctx)
+        if traits is not None:
+            check_qr_provider(resource, ctx, traits, providers)
+    else:
+        _check_template(resource, ctx)
+        if traits is not None:
+            check_template_provider(resource, ctx, traits, providers)
+    return ctx.problems
+
+
+def _check_template(t: Template, ctx: Ctx) -> None:
     check_name(t, ctx)
     check_language(t, ctx)
     if t.phone is not None:
@@ -54,20 +66,3 @@ def check_template(
                 check_buttons(ctx, ("components", i), component)
     check_authentication(t, ctx)
     check_carousel(t, ctx)
-    if traits is not None:
-        check_template_provider(t, ctx, traits, providers)
-    return ctx.problems
-
-
-def check_qr(
-    q: QrCode,
-    ctx: Ctx,
-    traits: ProviderTraits | None = None,
-    providers: Sequence[ProviderTraits] = (),
-) -> list[Problem]:
-    """Every rule for ``q``; with ``traits``, also whether its provider has QR codes (and,
-    given every provider's ``providers``, which have)."""
-    check_qr_code(q, ctx)
-    if traits is not None:
-        check_qr_provider(q, ctx, traits, providers)
-    return ctx.problems
