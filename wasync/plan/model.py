@@ -37,25 +37,22 @@ class FieldDiff:
 
 
 @dataclass(frozen=True)
-class Hazard:
+class ChangeNote:
+    """A stable code (for machines) and a sentence (for people) about a change."""
+
+    code: str
+    reason: str
+
+    def data(self) -> JsonDict:
+        return {"code": self.code, "reason": self.reason}
+
+
+class Hazard(ChangeNote):
     """Something in the world this change breaks or puts at risk; needs consent."""
 
-    code: str
-    reason: str
 
-    def data(self) -> JsonDict:
-        return {"code": self.code, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class Blocked:
+class Blocked(ChangeNote):
     """Why a change will not be attempted, and what to do about it."""
-
-    code: str
-    reason: str
-
-    def data(self) -> JsonDict:
-        return {"code": self.code, "reason": self.reason}
 
 
 @dataclass(frozen=True)
