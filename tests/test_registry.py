@@ -375,7 +375,7 @@ def test_its_traits_drive_the_spec_rules(memo: ProviderPlugin[MemoAccount], tmp_
     )
     result = wasync("validate", spec_folder(tmp_path, specs=specs))
     assert result.exit_code == 1, result
-    assert "phone: Memo templates belong to the account's space" in result.stderr
+    assert "phone: Memo templates belong to the account, not to a number" in result.stderr
 
 
 def test_sandbox_serve_offers_registered_providers(memo: ProviderPlugin[MemoAccount]) -> None:

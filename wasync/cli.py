@@ -134,8 +134,8 @@ def apply(**options: Any) -> None:
     "phones",
     multiple=True,
     metavar="NUMBER",
-    help="Also read this business number (repeatable). CAMS lists QR codes, and NXCloud "
-    "templates, per number; the numbers the account's specs name are always read.",
+    help="Also read this business number (repeatable), for a provider that lists QR codes "
+    "or templates per number; the numbers the account's specs name are always read.",
 )
 @click.option(
     "--overwrite",

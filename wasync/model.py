@@ -174,8 +174,8 @@ class Template(Strict):
     account: str
     phone: str | None = Field(
         None,
-        description="Business number the template lives on, for providers that scope "
-        "templates by number (NXCloud). CAMS templates belong to the account's space.",
+        description="Business number the template lives on, for providers that keep templates "
+        "per number; leave it out where templates belong to the account.",
     )
     name: str
     language: str

@@ -1,7 +1,7 @@
 """Refresh: read what the providers hold for the accounts in use, with the fewest calls.
 
-QR codes can only be listed per phone number (CAMS has no account-wide listing), so the phones
-are those the specs name: a phone no spec names any more is not read, so its codes are
+QR codes are listed per phone number (the providers' APIs list them so), so the phones are
+those the specs name: a phone no spec names any more is not read, so its codes are
 neither reported nor pruned. Template components are fetched only for templates the specs
 manage; the rest are listed without detail (enough to report them as unmanaged or prune them).
 Accounts are read in parallel; each account's calls are paced by its own gate, and each read

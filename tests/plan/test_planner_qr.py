@@ -105,7 +105,17 @@ def test_stale_pin_falls_back_to_the_message_with_a_warning() -> None:
     assert p.changes == () and p.unmanaged == ()
     (w,) = p.warnings
     assert w.address == f"qr.shop-cams.{CAMS_PHONE}.card"
-    assert "OLD1 no longer exists" in w.message and "code: NEW1" in w.message
+    assert "OLD1 no longer exists (a CAMS update issues a new code)" in w.message
+    assert "code: NEW1" in w.message
+
+
+def test_a_stale_pin_on_a_provider_that_keeps_codes_blames_no_update() -> None:
+    desired, remote = [qr("card", "Book a table", code="OLD1")], [rqr("NEW1", "Book a table")]
+    (w,) = make_plan(desired, remote, accounts=KEEPS_CODE).warnings
+    assert w.message == (
+        "pinned code OLD1 no longer exists; matched code NEW1 by its prefilled message; "
+        "pin code: NEW1 in the spec"
+    )
 
 
 def test_stale_pin_claims_before_unpinned_entries() -> None:

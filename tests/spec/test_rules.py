@@ -1169,10 +1169,7 @@ RESOURCES = [
     case(
         MARKETING,
         setting(phone="8615800001111"),
-        [
-            "phone: CAMS templates belong to the account's space (CustSpaceId), not to a "
-            "number; remove `phone`"
-        ],
+        ["phone: CAMS templates belong to the account, not to a number; remove `phone`"],
         id="CAMS template with phone",
     ),
     case(

@@ -4,8 +4,8 @@ retyping and the first plan after it has nothing to do.
 How it decides (the planner does the matching, so import and plan never disagree):
 
 - The account is read in full: every template with its components, and the QR codes of
-  every phone number known (CAMS lists QR codes per number only: the numbers come from the
-  account's specs and from ``--phone``). NXCloud templates also live per number.
+  every phone number known (QR codes, and on some providers templates, are listed per
+  number: the numbers come from the account's specs and from ``--phone``).
 - The specs of the account are planned against that remote state, with pruning off:
   - remote resources no spec names (the plan's *unmanaged*) are **added**, to
     ``<DIR>/imported/<account>-qr-codes.yaml`` and ``<account>-templates.yaml`` (appended, in
@@ -14,7 +14,7 @@ How it decides (the planner does the matching, so import and plan never disagree
     as they are**: they may be edits waiting for an apply. With ``overwrite`` they are
     rewritten in place to match the remote instead, keeping the entry's comments, its
     ``protect``, its label, and what the provider never returns (a media header's sample URL,
-    a TTL NXCloud does not read back);
+    a TTL the provider does not read back);
   - spec entries the provider lacks (the plan's *creates*) are reported; import never
     removes a spec entry.
 - A remote resource wasync cannot represent exactly (a legacy category such as ``OTP``, a
@@ -23,8 +23,9 @@ How it decides (the planner does the matching, so import and plan never disagree
   and plan as "no change" against what was read.
 - A QR code has no name at the provider: its label is made from its code (``qr-<code>``,
   lowercased) and the entry pins ``code:``, so its identity survives any later edit.
-- A media header's sample file is not returned by NXCloud: the entry gets a placeholder URL
-  with a comment saying to replace it (the URL is only sent when the template is changed).
+- A media header's sample file that the provider does not return: the entry gets a
+  placeholder URL with a comment saying to replace it (the URL is only sent when the template
+  is changed).
 
 After writing, the folder is loaded and planned again; if that does not give "valid, no
 change" for everything written, every file is restored and the run fails as a bug.

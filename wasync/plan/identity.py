@@ -10,8 +10,9 @@ per account and phone number (DESIGN.md, "Resources and identity"):
    prefilled message, whatever the image.
 
 Entries left over are created; codes left over are unmanaged (or pruned). In steps 2 and 3
-an entry whose pin is gone (a CAMS update issues a new code) goes before unpinned entries: it
-owns its re-issued code; protected entries go last (see ``match_qr_codes``).
+an entry whose pin is gone (where an update replaces the code, it gets a new one) goes before
+unpinned entries: it owns its re-issued code; protected entries go last (see
+``match_qr_codes``).
 
 Invariants, which the planner, the executor's read-back and import rely on:
 
@@ -68,7 +69,7 @@ def match_qr_codes(
 def _match_phone(wanted: list[QrCode], present: dict[str, RemoteQrCode]) -> QrMatches:
     """One phone: ``wanted`` in address order, ``present`` in code order. Exact matches go
     before message-only ones, so two entries that share a message but not an image never
-    swap codes (on CAMS a swap would re-issue both)."""
+    swap codes (where an update replaces the code, a swap would re-issue both)."""
     unclaimed = dict(present)
     exact: dict[tuple[str, str], deque[str]] = defaultdict(deque)
     loose: dict[str, deque[str]] = defaultdict(deque)

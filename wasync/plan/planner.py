@@ -114,7 +114,8 @@ class _Planner:
         """Turn one phone's matching (``identity.match_qr_codes``) into changes."""
         for d, r in found.matched:
             if d.code and d.code != r.code:  # matched by content: the pin is stale
-                self.warnings.append(PlanWarning(d.address, _stale_pin(d.code, r.code)))
+                stale = safety.qr_pin_stale(self._traits(d), d.code, r.code)
+                self.warnings.append(PlanWarning(d.address, stale))
             self._qr_match(d, r)
         fresh = []
         for d in found.unmatched:
@@ -299,13 +300,6 @@ def _template_shown(r: RemoteTemplate) -> JsonDict:
     if r.message_send_ttl_seconds is not None:
         shown["message_send_ttl_seconds"] = r.message_send_ttl_seconds
     return shown
-
-
-def _stale_pin(pinned: str, found: str) -> str:
-    return (
-        f"pinned code {pinned} no longer exists (a CAMS update issues a new code); matched "
-        f"code {found} by its prefilled message; pin code: {found} in the spec"
-    )
 
 
 # --- input checks ----------------------------------------------------------------------------

@@ -33,6 +33,19 @@ def qr_pin_gone(pinned: str) -> Hazard:
     )
 
 
+def qr_pin_stale(traits: ProviderTraits, pinned: str, found: str) -> str:
+    """The warning for a pinned entry that found its code by its message instead."""
+    why = (
+        f" (a {traits.display_name} update issues a new code)"
+        if traits.qr_update_replaces_code
+        else ""
+    )
+    return (
+        f"pinned code {pinned} no longer exists{why}; matched code {found} by its prefilled "
+        f"message; pin code: {found} in the spec"
+    )
+
+
 def qr_new_beside_leftovers(traits: ProviderTraits, leftovers: Mapping[str, RemoteQrCode]) -> str:
     """The warning for a new code on a phone that keeps codes no spec claims."""
     codes = ", ".join(sorted(leftovers))

@@ -81,8 +81,7 @@ def check_template_provider(
     elif traits.template_scope == "account" and t.phone is not None:
         ctx.error(
             ("phone",),
-            f"{name} templates belong to the account's space (CustSpaceId), not to a number; "
-            "remove `phone`",
+            f"{name} templates belong to the account, not to a number; remove `phone`",
         )
     if CAROUSEL not in traits.template_features:
         for i, component in enumerate(t.components):
