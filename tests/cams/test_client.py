@@ -285,8 +285,8 @@ async def test_every_call_goes_through_the_gate(connect: Connect) -> None:
     entered: list[str] = []
 
     @asynccontextmanager
-    async def gate() -> AsyncIterator[None]:
-        entered.append("in")
+    async def gate(api: str = "") -> AsyncIterator[None]:
+        entered.append(api)
         yield
 
     app = create_app(qps=0)
@@ -294,7 +294,14 @@ async def test_every_call_goes_through_the_gate(connect: Connect) -> None:
         created = await provider.create_template(template())
         await provider.list_templates([])
         await provider.delete_template(created)
-    assert len(entered) == sum(app.state.emulator.calls.values()) == 4
+    # Each call names its API: CAMS counts each API apart.
+    assert entered == [
+        "CreateChatappTemplate",
+        "ListChatappTemplate",
+        "GetChatappTemplateDetail",
+        "DeleteChatappTemplate",
+    ]
+    assert len(entered) == sum(app.state.emulator.calls.values())
 
 
 async def test_debug_log_has_each_call_and_no_secret(
@@ -354,7 +361,7 @@ async def test_a_template_deleted_between_listing_and_detail_is_left_out(
     calls = 0
 
     @asynccontextmanager
-    async def gate() -> AsyncIterator[None]:
+    async def gate(api: str = "") -> AsyncIterator[None]:
         nonlocal calls
         calls += 1
         if calls == 2:  # after the listing, someone else deletes t_0

@@ -85,8 +85,8 @@ async def test_listing_follows_cursors_across_pages(
     calls: list[str] = []
 
     @asynccontextmanager
-    async def gate() -> AsyncIterator[None]:
-        calls.append("call")
+    async def gate(api: str = "") -> AsyncIterator[None]:
+        calls.append(api)
         yield
 
     total = 2 * PAGE_LIMIT + 5

@@ -105,6 +105,11 @@ class ProviderPlugin(Generic[A]):
     def display_name(self) -> str:
         return self.traits.display_name
 
+    @property
+    def api_names(self) -> frozenset[str]:
+        """The APIs the client calls (``limits.apis``): what a ``qps:`` map may name."""
+        return self.limits.apis
+
     def sandbox_account(self, account: A) -> A:
         """``account`` with the emulator's fake value in each credential it leaves empty."""
         missing = {
