@@ -67,7 +67,7 @@ async def ok(app: Starlette, action: str, body: dict[str, Any], **kw: Any) -> An
     assert response.status_code == 200
     reply = response.json()
     assert reply["code"] == 0, reply
-    assert reply["message"] == "Request successful"
+    assert reply["message"] == "请求成功"  # the current page's words
     return reply["data"]
 
 
@@ -209,7 +209,7 @@ async def test_unknown_paths_are_not_found(app: Starlette) -> None:
 async def test_parameters_are_checked(app: Starlette) -> None:
     assert await code_of(app, "getTemplate", {**COMMON, "business_phone": "+86 185"}) == (
         9002,
-        "Merchant phone number error",
+        "商户手机号错误",
     )
     assert await code_of(app, "getTemplate", {**COMMON, "messaging_product": "sms"}) == (
         9000,
@@ -223,10 +223,10 @@ async def test_parameters_are_checked(app: Starlette) -> None:
         9000,
         "Parameter exception: after is not a cursor from a previous page",
     )
-    body = create_body("bad", [{"type": "CAROUSEL", "cards": []}])
+    body = create_body("bad", [{"type": "STICKER"}])
     assert await code_of(app, "createTemplate", body) == (
         9000,
-        "Parameter exception: components[0].type must be HEADER, BODY, FOOTER or BUTTONS",
+        "Parameter exception: components[0].type must be HEADER, BODY, FOOTER, BUTTONS or CAROUSEL",
     )
     reply = (await call(app, "createTemplate", create_body("Bad-Name", RICH))).json()
     assert reply["code"] == 9099
