@@ -33,6 +33,7 @@ from pydantic import (
 
 from wasync.errors import ConfigError, Location, Problem
 from wasync.log import register_secret
+from wasync.model import Desired
 from wasync.spec import CONFIG_FILE
 from wasync.spec.explain import describe, did_you_mean, explain, format_path, quoted
 from wasync.spec.yaml import DEFAULT_LIMITS, DataPath, Limits, Positions, YamlProblems, read_yaml
@@ -42,6 +43,7 @@ __all__ = [
     "SANDBOX",
     "AccountBase",
     "AccountKind",
+    "AccountProblem",
     "Config",
     "ConfigLoad",
     "Thresholds",
@@ -104,6 +106,21 @@ class AccountBase(BaseModel):
     @property
     def is_sandbox(self) -> bool:
         return self.endpoint == SANDBOX
+
+    def check_use(self, desired: Desired) -> list[AccountProblem]:
+        """What this account lacks for what the specs ask of it (``desired``: this
+        account's resources). A provider's account model overrides it: a field that only
+        some resources need (e.g. a space for templates). Called when the specs load."""
+        return []
+
+
+@dataclass(frozen=True)
+class AccountProblem:
+    """A setting an account lacks for what its specs ask: the field of wasync.yaml, and
+    what to write there (the loader adds where the account and the resources are)."""
+
+    field: str
+    message: str
 
 
 class CredentialInfo(Protocol):
