@@ -51,18 +51,20 @@ class Session:
         sandbox_faults: FaultConfig | None = None,
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         policy: RetryPolicy | None = None,
+        budgets: Budgets | None = None,
     ) -> None:
         """``sandbox_faults`` go to every embedded sandbox; ``transports`` (tests and
         benchmarks) carry the named accounts' requests instead of the network, e.g. an
         ``InProcessTransport`` into an emulator the caller keeps a handle on. ``policy``
-        retries each read call (listings, details) of every account."""
+        retries each read call (listings, details) of every account. ``budgets`` holds the
+        rate buckets (tests: on a clock of their own)."""
         self.config = config
         self.policy = policy or RetryPolicy()
         self._sandbox_faults = sandbox_faults
         self._transports = dict(transports or {})
         self._connections: dict[str, Connection] = {}
         # The rate buckets, as the providers count them: accounts on one key share its own.
-        self.budgets = Budgets()
+        self.budgets = budgets if budgets is not None else Budgets()
         self._clients: list[httpx.AsyncClient] = []
 
     async def __aenter__(self) -> Session:

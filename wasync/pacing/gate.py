@@ -54,6 +54,7 @@ FLOOR = 0.05  # the lowest rate, as a share of the limit: a bucket never stops
 
 
 Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 def _loop_time() -> float:
@@ -71,14 +72,21 @@ class Bucket:
     additive increase, multiplicative decrease (see ``DECREASE``).
     """
 
-    def __init__(self, limit: float, *, headroom: float = HEADROOM, clock: Clock = _loop_time):
+    def __init__(
+        self,
+        limit: float,
+        *,
+        headroom: float = HEADROOM,
+        clock: Clock = _loop_time,
+        sleep: Sleep = asyncio.sleep,
+    ):
         if limit <= 0:
             raise ValueError("a rate limit must be positive")
         if not 0 < headroom <= 1:
             raise ValueError("headroom must be in (0, 1]")
         self.headroom = headroom
         self._clock = clock
-        self._pacer = Pacer(clock)
+        self._pacer = Pacer(clock, sleep)
         self._cut: tuple[float, float] | None = None  # (time, rate) of the last decrease
         self._refused_at = math.inf  # the rate in force at the last refusal
         self.limit = limit
@@ -141,8 +149,9 @@ class Pacer:
     the next request (no gap, no burst).
     """
 
-    def __init__(self, clock: Clock = _loop_time) -> None:
+    def __init__(self, clock: Clock = _loop_time, sleep: Sleep = asyncio.sleep) -> None:
         self._clock = clock
+        self._sleep = sleep
         self._last = -math.inf
         self._queue = asyncio.Lock()  # fair: waiters are served in the order they came
 
@@ -151,7 +160,7 @@ class Pacer:
             now = self._clock()
             slot = max(now, self._last + 1.0 / rate())
             if slot > now:
-                await asyncio.sleep(slot - now)
+                await self._sleep(slot - now)
             self._last = slot
 
 
@@ -171,9 +180,11 @@ class Budgets:
     credentials get the same buckets. The digests of credentials are keyed with a secret
     of this object's own, so they mean nothing outside it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Clock = _loop_time, sleep: Sleep = asyncio.sleep) -> None:
         self._buckets: dict[BucketKey, Bucket] = {}
         self._salt = os.urandom(16)
+        self._clock = clock  # what the buckets pace by (tests: a virtual clock)
+        self._sleep = sleep
 
     def __len__(self) -> int:
         return len(self._buckets)
@@ -187,7 +198,7 @@ class Budgets:
         lowers it (two accounts on one key: the more careful setting holds for both)."""
         found = self._buckets.get(key)
         if found is None:
-            found = self._buckets[key] = Bucket(limit)
+            found = self._buckets[key] = Bucket(limit, clock=self._clock, sleep=self._sleep)
         else:
             found.lower_to(limit)
         return found
@@ -230,7 +241,7 @@ class RateGate:
         if not isinstance(limits, RateLimits):
             limits = RateLimits(default=float(limits))
         self.limits = limits
-        self._budgets = budgets or Budgets()
+        self._budgets = budgets if budgets is not None else Budgets()
         self._scope = scope
         self._buckets: dict[str, Bucket] = {}
         self._stop: asyncio.Event | None = None
