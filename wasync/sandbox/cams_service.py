@@ -440,23 +440,23 @@ class CamsEmulator:
         tpl = self._find_template(self._space(params), code, name, language)
         if tpl is None:
             raise invalid("DetailError.TemplateNotExist", "The template does not exist.")
-        return {
-            "Data": {
-                "TemplateCode": tpl["TemplateCode"],
-                "Name": tpl["Name"],  # Name here, TemplateName everywhere else (SDK model)
-                "Language": tpl["Language"],
-                "Category": tpl["Category"],
-                "TemplateType": tpl["TemplateType"],
-                "AuditStatus": tpl["AuditStatus"],
-                "Reason": tpl["Reason"],
-                "QualityScore": tpl["QualityScore"],
-                "Components": [component_out(c) for c in tpl["Components"]],
-                "Example": dict(tpl["Example"]),
-                "MessageSendTtlSeconds": tpl["MessageSendTtlSeconds"],
-                "AllowSend": tpl["AllowSend"],
-                "CategoryChangePaused": tpl["CategoryChangePaused"],
-            }
+        data = {
+            "TemplateCode": tpl["TemplateCode"],
+            "Name": tpl["Name"],  # Name here, TemplateName everywhere else (SDK model)
+            "Language": tpl["Language"],
+            "Category": tpl["Category"],
+            "TemplateType": tpl["TemplateType"],
+            "AuditStatus": tpl["AuditStatus"],
+            "Reason": tpl["Reason"],
+            "QualityScore": tpl["QualityScore"],
+            "Components": [component_out(c) for c in tpl["Components"]],
+            "Example": dict(tpl["Example"]),
+            "AllowSend": tpl["AllowSend"],
+            "CategoryChangePaused": tpl["CategoryChangePaused"],
         }
+        if tpl["MessageSendTtlSeconds"] is not None:  # an int when set, absent when not
+            data["MessageSendTtlSeconds"] = tpl["MessageSendTtlSeconds"]
+        return {"Data": data}
 
     def delete_template(self, params: dict[str, Any]) -> Reply:
         code = str(params.get("TemplateCode") or "")

@@ -81,8 +81,9 @@ def _hints(action: str, account: str) -> dict[str, str]:
     return {
         # the error table of the API pages
         "Product.Unsubscript": (
-            f"activate Chat App Message Service (CAMS) for the Alibaba Cloud account that "
-            f"owns the access key of account {account}, then run wasync again"
+            "subscribe to (activate) Chat App Message Service (CAMS) in the console of the "
+            f"Alibaba Cloud account that owns the access key of account {account}, then run "
+            "wasync again"
         ),
         "Ram.PermissionDeny": grant,
         "Forbidden.RAM": grant,
