@@ -212,8 +212,15 @@ def sandbox() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Keep state in this folder across restarts (default: in memory).",
 )
-@click.option("--qps", type=float, help="Requests per second per access key (default: documented).")
+@click.option(
+    "--qps", type=float, help="Requests per second per access key and API (default: documented)."
+)
 @click.option("--latency-ms", type=float, default=0.0, show_default=True)
+@click.option(
+    "--page-cap",
+    type=click.IntRange(min=1),
+    help="Return at most N items a page in listings, whatever the client asks.",
+)
 @click.option(
     "--fault-rate",
     type=click.FloatRange(0, 1),
@@ -230,6 +237,7 @@ def serve(
     state: Path | None,
     qps: float | None,
     latency_ms: float,
+    page_cap: int | None,
     fault_rate: float,
     access_key_id: str,
     access_key_secret: str,
@@ -245,6 +253,7 @@ def serve(
             state=state,
             qps=qps,
             latency_ms=latency_ms,
+            page_cap=page_cap,
             fault_rate=fault_rate,
             access_key_id=access_key_id,
             access_key_secret=access_key_secret,

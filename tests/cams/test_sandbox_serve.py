@@ -51,3 +51,19 @@ def test_sandbox_serve_builds_a_working_cams_emulator(
     with serving(served["app"].app) as url:  # the app inside the command's DropConnections
         anyio.run(use, url)
     assert (tmp_path / "cams.json").exists()  # --state is honoured
+
+
+@pytest.mark.parametrize("provider", ["cams", "nxcloud"])
+def test_sandbox_serve_page_cap_reaches_the_emulator(
+    monkeypatch: pytest.MonkeyPatch, provider: str
+) -> None:
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(
+        "wasync.commands.sandbox.uvicorn.run", lambda app, **_: served.update(app=app)
+    )
+    result = CliRunner().invoke(
+        cli, ["sandbox", "serve", "--provider", provider, "--page-cap", "7"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "page cap: 7" in result.output
+    assert served["app"].app.state.emulator.page_cap == 7

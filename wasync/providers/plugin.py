@@ -52,6 +52,7 @@ class EmulatorOptions:
     faults: Any = None
     approve_after: float | None = None  # seconds until a template under review passes
     qps: float | None = None  # the emulator's own rate limit; None: the documented one
+    page_cap: int | None = None  # at most this many items a listing page; None: the API's
 
 
 ClientFactory: TypeAlias = "Callable[[A, httpx.AsyncClient, CallGate, ReadRetry], Provider]"

@@ -41,6 +41,8 @@ def _emulator(options: EmulatorOptions) -> ASGIApp:
     }
     if options.qps is not None:
         settings["qps"] = options.qps
+    if options.page_cap is not None:
+        settings["page_cap"] = options.page_cap
     app: ASGIApp = emulator.create_app(**settings)
     return app
 
