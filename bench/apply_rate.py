@@ -17,10 +17,12 @@ then sets every API's limit, at the emulator and in wasync.yaml alike.
 
 Prints, per phase (the plan's refresh, the apply, the plan right after) and per API:
 
-- requests accepted, and the rate the server saw: accepted requests per second between
-  the first and the last arrival, over the API's limit (achieved / allowed). wasync paces
-  at 0.97 of a limit (``HEADROOM`` in ``wasync/pacing/gate.py``), so 0.970 is the ceiling;
-  an API called only a few times says little;
+- requests accepted, and the rate the server saw, over the API's limit (achieved /
+  allowed): while the API had work (arrivals split where none came for three intervals of
+  the limit, e.g. one account's deletes done and the other's not begun, since an account
+  deletes after its creates), and overall, between the first and the last arrival. wasync
+  paces at 0.97 of a limit (``HEADROOM`` in ``wasync/pacing/gate.py``), so 0.970 is the
+  ceiling; an API called only a few times says little;
 - throttled replies: requests the server refused for rate.
 
 Then the apply's outcome (succeeded, failed, retries, changes left after) and its wall time.
@@ -38,7 +40,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
+import math
 import os
 import socket
 import subprocess
@@ -293,10 +297,24 @@ def report_phase(name: str, seen: list[tuple[float, str, bool]], qps: float | No
         span = accepted[-1] - accepted[0] if len(accepted) > 1 else 0.0
         if span > 0:
             rate = (len(accepted) - 1) / span
-            shown = f"{rate:6.2f}/s / {allowed:g}/s = {rate / allowed:.3f}"
+            busy = busy_rate(accepted, allowed)
+            shown = (
+                f"{busy:6.2f}/s / {allowed:g}/s = {busy / allowed:.3f} while busy "
+                f"({rate / allowed:.3f} overall)"
+                if not math.isnan(busy)  # some calls came one after the other
+                else f"(calls far apart; {rate / allowed:.3f} overall)"
+            )
         else:
             shown = "(one call)"
-        print(f"    {action:<26} {len(accepted):4} accepted  {shown:<28} throttled: {throttled}")
+        print(f"    {action:<26} {len(accepted):4} accepted  {shown:<50} throttled: {throttled}")
+
+
+def busy_rate(arrivals: list[float], allowed: float) -> float:
+    """Requests per second while the API had work: arrivals split where nothing came for
+    three intervals of the limit (e.g. one account's deletes done, the other's not begun)."""
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    busy = [g for g in gaps if g <= 3 / allowed]
+    return len(busy) / sum(busy) if busy and sum(busy) > 0 else float("nan")
 
 
 def main() -> None:
