@@ -116,7 +116,10 @@ def carousel(account: str) -> dict[str, Any]:
         category="MARKETING",
         components=[
             {"type": "BODY", "text": "Pick one."},
-            {"type": "CAROUSEL", "cards": [card("Plain"), card("Size {{1}} left."), card("Also {{1}} left.")]},
+            {
+                "type": "CAROUSEL",
+                "cards": [card("Plain"), card("Size {{1}} left."), card("Also {{1}} left.")],
+            },
         ],
     )
 
