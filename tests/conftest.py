@@ -101,3 +101,34 @@ def anyio_backend(request: pytest.FixtureRequest) -> Any:
     if request.node.get_closest_marker("virtual_clock"):
         return ("asyncio", {"loop_factory": VirtualClockLoop})
     return "asyncio"
+
+
+# --- a page cap for every emulator (pytest --page-cap N, or WASYNC_TEST_PAGE_CAP=N) ----------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--page-cap",
+        type=int,
+        default=None,
+        help="make every emulator return at most N items a page, whatever the client asks "
+        "(servers that cap pages below the client's size); default: WASYNC_TEST_PAGE_CAP",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    cap = config.getoption("--page-cap") or int(os.environ.get("WASYNC_TEST_PAGE_CAP") or 0)
+    config.stash[_PAGE_CAP] = cap or None
+
+
+_PAGE_CAP = pytest.StashKey[int | None]()
+
+
+@pytest.fixture(autouse=True)
+def _page_cap(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Emulators made in this process without a page_cap of their own take the run's."""
+    cap = request.config.stash[_PAGE_CAP]
+    if cap:
+        from wasync.sandbox import common
+
+        monkeypatch.setattr(common, "page_cap_default", cap)

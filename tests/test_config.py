@@ -70,6 +70,17 @@ accounts:
 """
 
 
+def test_qps_is_a_number_for_every_api_or_a_map_per_api(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "accounts:\n  a:\n    provider: cams\n    qps: 3\n"
+        "  b:\n    provider: cams\n    qps: {CreateChatappTemplate: 20, ListChatappTemplate: 2}\n",
+    )
+    accounts = load_config(tmp_path).accounts
+    assert accounts["a"].qps == 3.0
+    assert accounts["b"].qps == {"CreateChatappTemplate": 20.0, "ListChatappTemplate": 2.0}
+
+
 def test_credentials_come_from_the_environment_and_are_redacted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -216,6 +227,19 @@ def test_top_level_keys(tmp_path: Path) -> None:
         (
             "accounts:\n  a:\n    provider: cams\n    qps: 0\n",
             "wasync.yaml:4:10: accounts.a.qps: must be greater than 0",
+        ),
+        (
+            "accounts:\n  a:\n    provider: cams\n    qps: {ListChatappTemplate: 0}\n",
+            "wasync.yaml:4:32: accounts.a.qps.ListChatappTemplate: must be greater than 0",
+        ),
+        (
+            "accounts:\n  a:\n    provider: cams\n    qps: {CreateChatAppTemplate: 20}\n",
+            "wasync.yaml:4:11: accounts.a.qps.CreateChatAppTemplate: 'CreateChatAppTemplate' is "
+            "not an API of provider cams; did you mean CreateChatappTemplate? give a number for "
+            "every API, or one of: CreateChatappTemplate, CreatePhoneMessageQrdl, "
+            "DeleteChatappTemplate, DeletePhoneMessageQrdl, GetChatappTemplateDetail, "
+            "ListChatappTemplate, ListPhoneMessageQrdl, ModifyChatappTemplate, "
+            "UpdatePhoneMessageQrdl",
         ),
         (
             "accounts:\n  a:\n    provider: cams\n    thresholds: {max_change_share: 2}\n",

@@ -176,8 +176,15 @@ def sandbox() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Keep state in this folder across restarts (default: in memory).",
 )
-@click.option("--qps", type=float, help="Requests per second per access key (default: documented).")
+@click.option(
+    "--qps", type=float, help="Requests per second per access key and API (default: documented)."
+)
 @click.option("--latency-ms", type=float, default=0.0, show_default=True)
+@click.option(
+    "--page-cap",
+    type=click.IntRange(min=1),
+    help="Return at most N items a page in listings, whatever the client asks.",
+)
 @click.option(
     "--fault-rate",
     type=click.FloatRange(0, 1),

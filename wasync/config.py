@@ -16,15 +16,24 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PositiveFloat,
+    Tag,
+    ValidationError,
+)
 
 from wasync.errors import ConfigError, Location, Problem
 from wasync.log import register_secret
+from wasync.model import Desired
 from wasync.spec import CONFIG_FILE
 from wasync.spec.explain import describe, did_you_mean, explain, format_path, quoted
 from wasync.spec.yaml import DEFAULT_LIMITS, DataPath, Limits, Positions, YamlProblems, read_yaml
@@ -34,6 +43,7 @@ __all__ = [
     "SANDBOX",
     "AccountBase",
     "AccountKind",
+    "AccountProblem",
     "Config",
     "ConfigLoad",
     "Thresholds",
@@ -56,6 +66,18 @@ class Thresholds(BaseModel):
     )
 
 
+def _qps_form(value: Any) -> str:
+    return "per_api" if isinstance(value, dict) else "every_api"
+
+
+# A number for every API, or a map of API name -> number; one error message for either.
+Qps = Annotated[
+    Annotated[PositiveFloat, Tag("every_api")]
+    | Annotated[dict[str, PositiveFloat], Tag("per_api")],
+    Discriminator(_qps_form),
+]
+
+
 class AccountBase(BaseModel):
     """What every account has, whatever its provider. A provider's account model (in its own
     folder) adds ``provider: Literal["<name>"]`` and its own fields and credentials."""
@@ -66,7 +88,11 @@ class AccountBase(BaseModel):
     endpoint: str = Field(
         SANDBOX, description="'sandbox' (in-process emulator) or the provider's https URL."
     )
-    qps: float | None = Field(None, gt=0, description="Requests per second; default: documented.")
+    qps: Qps | None = Field(
+        None,
+        description="Requests per second: a number for every API, or a map of API name to "
+        "number; default: the provider's documented limits, per API.",
+    )
     prune: bool = Field(False, description="Delete remote resources that no spec names.")
     timeout: float = Field(30.0, gt=0, description="Seconds to wait for any one HTTP call.")
     allow_insecure_http: bool = Field(
@@ -80,6 +106,21 @@ class AccountBase(BaseModel):
     @property
     def is_sandbox(self) -> bool:
         return self.endpoint == SANDBOX
+
+    def check_use(self, desired: Desired) -> list[AccountProblem]:
+        """What this account lacks for what the specs ask of it (``desired``: this
+        account's resources). A provider's account model overrides it: a field that only
+        some resources need (e.g. a space for templates). Called when the specs load."""
+        return []
+
+
+@dataclass(frozen=True)
+class AccountProblem:
+    """A setting an account lacks for what its specs ask: the field of wasync.yaml, and
+    what to write there (the loader adds where the account and the resources are)."""
+
+    field: str
+    message: str
 
 
 class CredentialInfo(Protocol):
@@ -103,6 +144,11 @@ class AccountKind(Protocol):
     @property
     def credentials(self) -> Mapping[str, CredentialInfo]:
         """Secret fields of ``account_model``: required for a real endpoint, redacted."""
+        ...
+
+    @property
+    def api_names(self) -> Collection[str]:
+        """The provider's APIs, the names a ``qps:`` map may use (empty: any name)."""
         ...
 
 
@@ -350,6 +396,18 @@ class _Reader:
 
     def _check(self, base: DataPath, account: AccountBase, kind: AccountKind) -> bool:
         before = len(self.problems)
+        if isinstance(account.qps, dict) and kind.api_names:
+            apis = sorted(kind.api_names)
+            for api in account.qps:
+                if api not in kind.api_names:
+                    guess = did_you_mean(api, apis)
+                    hint = f"did you mean {guess}? " if guess else ""
+                    self.error(
+                        (*base, "qps", api),
+                        f"{api!r} is not an API of provider {account.provider}; {hint}"
+                        f"give a number for every API, or one of: {', '.join(apis)}",
+                        key=True,
+                    )
         endpoint = account.endpoint
         if endpoint != SANDBOX:
             if endpoint.startswith("http://"):

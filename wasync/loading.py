@@ -12,8 +12,9 @@ from pathlib import Path
 
 from wasync.config import Config, ConfigLoad
 from wasync.config import read_config as _read_config
-from wasync.errors import SpecError
+from wasync.errors import Problem, SpecError
 from wasync.gcpause import gc_paused
+from wasync.model import Desired
 from wasync.providers import registry
 from wasync.spec.load import LoadedSpecs, read_specs
 from wasync.spec.yaml import DEFAULT_LIMITS, Limits
@@ -34,6 +35,32 @@ def _all_traits() -> list[ProviderTraits]:
 def account_traits(config: Config) -> dict[str, ProviderTraits]:
     """Each account's provider traits, by account name."""
     return {name: registry.plugin_for(a).traits for name, a in config.accounts.items()}
+
+
+def account_use_problems(config: Config, loaded: LoadedSpecs) -> list[Problem]:
+    """What each account lacks for what the specs ask of it, as its provider's account
+    model says (``AccountBase.check_use``): at the account in wasync.yaml, naming the first
+    resource that needs it."""
+    found: list[Problem] = []
+    for name, account in config.accounts.items():
+        mine = Desired(
+            qr_codes=tuple(q for q in loaded.desired.qr_codes if q.account == name),
+            templates=tuple(t for t in loaded.desired.templates if t.account == name),
+        )
+        for problem in account.check_use(mine):
+            addresses = [t.address for t in mine.templates] + [q.address for q in mine.qr_codes]
+            where = ""
+            if addresses:
+                at = loaded.source_map.locate(addresses[0])
+                where = f" (e.g. {addresses[0]}" + (f" at {at})" if at else ")")
+            found.append(
+                Problem(
+                    problem.message + where,
+                    config.locations.get(name),
+                    field=f"accounts.{name}.{problem.field}",
+                )
+            )
+    return found
 
 
 def load_desired(
@@ -64,6 +91,7 @@ def load_desired(
             limits=limits,
             providers=_all_traits(),
         )
+        problems += account_use_problems(config.config, loaded)
         everything = [*config.problems, *problems]
         if everything:
             raise SpecError(everything)

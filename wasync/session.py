@@ -1,8 +1,9 @@
 """A session: one open connection per account in use (HTTP client, provider, rate gate).
 
 This is where an account's settings become a working provider: the endpoint (or the embedded
-sandbox), TLS and timeout settings, credentials, the rate gate every call passes through,
-and the retry policy every read call follows (``RetryingReads``). What differs by provider
+sandbox), TLS and timeout settings, credentials, the rate gate every call passes through
+(over the session's buckets: accounts that share a credential share its buckets), and the
+retry policy every read call follows (``RetryingReads``). What differs by provider
 (the client, the emulator and its fake credentials, the documented rate) comes from the
 provider's plugin in the registry.
 """
@@ -19,7 +20,7 @@ import httpx
 
 from wasync.config import AccountBase, Config
 from wasync.errors import ConfigError
-from wasync.pacing.gate import RateGate
+from wasync.pacing.gate import Budgets, RateGate
 from wasync.pacing.retry import RetryingReads, RetryPolicy
 from wasync.providers import registry
 from wasync.providers.base import Provider
@@ -50,16 +51,20 @@ class Session:
         sandbox_faults: FaultConfig | None = None,
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         policy: RetryPolicy | None = None,
+        budgets: Budgets | None = None,
     ) -> None:
         """``sandbox_faults`` go to every embedded sandbox; ``transports`` (tests and
         benchmarks) carry the named accounts' requests instead of the network, e.g. an
         ``InProcessTransport`` into an emulator the caller keeps a handle on. ``policy``
-        retries each read call (listings, details) of every account."""
+        retries each read call (listings, details) of every account. ``budgets`` holds the
+        rate buckets (tests: on a clock of their own)."""
         self.config = config
         self.policy = policy or RetryPolicy()
         self._sandbox_faults = sandbox_faults
         self._transports = dict(transports or {})
         self._connections: dict[str, Connection] = {}
+        # The rate buckets, as the providers count them: accounts on one key share its own.
+        self.budgets = budgets if budgets is not None else Budgets()
         self._clients: list[httpx.AsyncClient] = []
 
     async def __aenter__(self) -> Session:
@@ -94,7 +99,6 @@ class Session:
             known = ", ".join(sorted(self.config.accounts)) or "none"
             raise ConfigError(f"no account {name!r} in wasync.yaml (accounts: {known})")
         plugin = registry.plugin_for(account)
-        gate = RateGate(account.qps or plugin.limits.default)
         transport: httpx.AsyncBaseTransport | None
         if account.is_sandbox:
             account = plugin.sandbox_account(account)
@@ -105,6 +109,12 @@ class Session:
         else:
             _check_endpoint(account)
             transport, base_url = None, account.endpoint
+        gate = self.budgets.gate(
+            plugin.limits.overridden(account.qps),
+            provider=plugin.name,
+            endpoint=_counted_at(account),
+            credentials=plugin.secrets(account),
+        )
         # Enough connections for the requests in flight, all kept alive between calls.
         connections = gate.in_flight_for()
         client = httpx.AsyncClient(
@@ -138,6 +148,14 @@ class Session:
             )
         )
         return InProcessTransport(app)
+
+
+def _counted_at(account: AccountBase) -> str:
+    """Where the provider counts an account's requests: its endpoint (an embedded sandbox is
+    an emulator of the account's own, which counts only that account's)."""
+    if account.is_sandbox:
+        return f"{account.endpoint}:{account.name}"
+    return account.endpoint.rstrip("/").lower()
 
 
 def _check_endpoint(account: AccountBase) -> None:

@@ -15,6 +15,11 @@ from wasync.model import Kind
 
 CAROUSEL = "carousel"  # a template feature: the API takes a CAROUSEL component
 
+# Kinds of example a provider may lack a documented field for (``guessed_examples``).
+HEADER_EXAMPLE = "header_text"  # the example of a text header's {{1}}
+URL_BUTTON_EXAMPLE = "url_button"  # the full example URL of a dynamic URL button
+CARD_EXAMPLES = "card"  # the examples inside carousel cards (body, header, URL buttons)
+
 
 @dataclass(frozen=True)
 class ProviderTraits:
@@ -38,6 +43,12 @@ class ProviderTraits:
     write_only_component_keys: frozenset[str] = field(default_factory=frozenset)
     # whether the template listing returns message_send_ttl_seconds (else write-only)
     template_ttl_read_back: bool = True
+    # whether an update can change message_send_ttl_seconds (else only a create sets it)
+    template_ttl_updatable: bool = True
+    # Examples the provider documents no wire field for, which wasync sends in a form of its
+    # own guessing (docs/provider-fidelity.md): ``validate`` warns where a spec uses one.
+    # Pairs of a kind (HEADER_EXAMPLE, URL_BUTTON_EXAMPLE, CARD_EXAMPLES) and the wire form.
+    guessed_examples: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.display_name:

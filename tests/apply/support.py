@@ -7,7 +7,9 @@ HTTP through the in-process transport (or a socket where a test says so).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -23,6 +25,7 @@ from wasync.apply.executor import Executor, Progress, Report
 from wasync.config import Config
 from wasync.loading import load_desired
 from wasync.model import JsonDict
+from wasync.pacing.gate import Budgets
 from wasync.pacing.retry import RetryPolicy
 from wasync.sandbox import cams, nxcloud
 from wasync.sandbox.common import FaultConfig, InProcessTransport, drop_connection
@@ -145,12 +148,37 @@ class Applied:
     again: manager.Planned  # the plan made right after, from a fresh refresh
 
 
+class VirtualTime:
+    """A clock that moves only when the rate buckets sleep on it: an emulator counting by
+    it sees requests when the buckets let them go, whatever the machine's load.
+
+    Everything runs in one event loop with no real I/O (in-process emulators), so the order
+    of events is the same on every run. Before it moves on, a sleep lets the loop run a
+    while, so that a request let through has reached the emulator before the next one's
+    turn comes: the emulator sees each request at the time it was sent."""
+
+    SETTLE = 50  # loop turns given to requests in flight before the clock moves
+
+    def __init__(self, now: float | None = None) -> None:
+        self.now = time.time() if now is None else now
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        wake = self.now + seconds
+        for _ in range(self.SETTLE):
+            await asyncio.sleep(0)
+        self.now = max(self.now, wake)
+
+
 @asynccontextmanager
 async def session_for(
-    root: Path, emus: Emulators, policy: RetryPolicy = FAST
+    root: Path, emus: Emulators, policy: RetryPolicy = FAST, budgets: Budgets | None = None
 ) -> AsyncIterator[tuple[Config, LoadedSpecs, Session]]:
     config, specs = load_desired(root, freeze=False)
-    async with Session(config, transports=emus.transports, policy=policy) as session:
+    transports = emus.transports
+    async with Session(config, transports=transports, policy=policy, budgets=budgets) as session:
         yield config, specs, session
 
 
@@ -161,9 +189,11 @@ async def apply_folder(
     policy: RetryPolicy = FAST,
     progress: Progress | None = None,
     prune: bool = False,
+    budgets: Budgets | None = None,
 ) -> Applied:
-    """Plan, execute and plan again, as ``wasync apply`` does, with a test's retry policy."""
-    async with session_for(root, emus, policy) as (config, specs, session):
+    """Plan, execute and plan again, as ``wasync apply`` does, with a test's retry policy
+    (and rate buckets, e.g. on a ``VirtualTime``)."""
+    async with session_for(root, emus, policy, budgets) as (config, specs, session):
         planned = await manager.make_plan(session, config, specs, prune=prune)
         executor = Executor(session, planned.settings, progress=progress)
         report = await executor.run(planned.plan, planned.remote)

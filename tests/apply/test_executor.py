@@ -11,12 +11,16 @@ import pytest
 from wasync import manager
 from wasync.apply.executor import Executor, Outcome, Status
 from wasync.errors import ErrorClass, ProviderError
+from wasync.pacing.gate import Budgets
 from wasync.pacing.retry import RetryPolicy
 from wasync.plan import Change
+from wasync.sandbox import cams, nxcloud
 from wasync.sandbox.common import Fault, FaultConfig
 
 from .support import (
     CAMS_PHONES,
+    Emulators,
+    VirtualTime,
     addresses,
     apply_folder,
     cams_action,
@@ -386,15 +390,18 @@ async def test_with_a_fifth_of_all_calls_going_wrong_apply_converges_without_dup
 
 
 async def test_at_the_providers_own_limit_the_gate_is_never_refused(tmp_path: Path) -> None:
-    # The emulator allows 40 requests a second with room for 2 at once; wasync is told the
-    # same 40. Sixty creates and the reads around them, sent as fast as the gate allows,
-    # with many in flight: not one may be refused.
-    emus = emulators(qps=40)
+    # The emulator allows 40 requests a second per API with room for 2 at once; wasync is
+    # told the same 40. Sixty creates and the reads around them, sent as fast as the gate
+    # allows, with many in flight: not one may be refused. Both count on one virtual clock,
+    # which only the gate's waits move, so the count does not depend on the machine's load.
+    clock = VirtualTime()
+    emus = Emulators(cams=cams.create_app(qps=40, clock=clock), nx=nxcloud.create_app(qps=0))
     emus.cams.state.rate_limit.burst = 2.0
     codes = [qr(i) for i in range(60)]
     root = write_specs(tmp_path, qr_codes=codes, config=config_text(qps=40))
 
-    applied = await apply_folder(root, emus)
+    budgets = Budgets(clock=clock, sleep=clock.sleep)
+    applied = await apply_folder(root, emus, budgets=budgets)
 
     assert len(applied.report.having(Status.SUCCEEDED)) == 60
     assert emus.cams.state.rate_limit.refused == 0

@@ -3,6 +3,7 @@ review lifecycle, space scoping, idempotent deletes, logging without secrets."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +19,7 @@ from wasync.providers.cams.client import LIST_PAGE_SIZE, CamsProvider
 from wasync.sandbox.cams import create_app
 from wasync.sandbox.common import DEFAULT_ACCESS_KEY_SECRET
 
-from .support import SPACE, Connect, make_account
+from .support import SPACE, Connect, make_account, rewriting
 
 pytestmark = pytest.mark.anyio
 
@@ -215,7 +216,7 @@ async def test_listing_pages_through_everything_with_the_largest_page(connect: C
         listed = await provider.list_templates([], detail_for=wanted)
     assert len(listed) == total
     assert len({t.id for t in listed}) == total
-    assert emulator.calls["ListChatappTemplate"] == 3
+    assert emulator.calls["ListChatappTemplate"] == pages(emulator, total)
     # Details only for the managed pairs; the others come back without components.
     assert emulator.calls["GetChatappTemplateDetail"] == 3
     detailed = {(t.name, t.language) for t in listed if t.detailed}
@@ -243,8 +244,45 @@ async def test_an_exact_page_boundary_ends_without_an_extra_call(connect: Connec
     async with connect(app) as provider:
         listed = await provider.list_templates([], detail_for=())
     assert len(listed) == LIST_PAGE_SIZE
-    assert emulator.calls["ListChatappTemplate"] == 1
+    assert emulator.calls["ListChatappTemplate"] == pages(emulator, LIST_PAGE_SIZE)
     assert emulator.calls["GetChatappTemplateDetail"] == 0
+
+
+def pages(emulator: Any, total: int) -> int:
+    """ListChatappTemplate calls a listing of ``total`` takes: pages of LIST_PAGE_SIZE, or
+    of the emulator's cap when the test run sets one (``--page-cap``)."""
+    size = min(LIST_PAGE_SIZE, emulator.page_cap or LIST_PAGE_SIZE)
+    return -(-total // size)
+
+
+@pytest.mark.parametrize("cap", [7, 10, 99])
+async def test_a_server_that_caps_the_page_is_listed_to_its_total(
+    connect: Connect, cap: int
+) -> None:
+    # Alibaba's default page is 10, and caps differ per API: a page shorter than asked for
+    # is not the end while the listing's Total says more are left.
+    app = create_app(qps=0, page_cap=cap)
+    _seed(app, 23)
+    async with connect(app) as provider:
+        listed = await provider.list_templates([], detail_for=())
+    assert sorted(t.name for t in listed) == sorted(f"t_{i}" for i in range(23))
+    assert app.state.emulator.calls["ListChatappTemplate"] == -(-23 // cap)
+
+
+async def test_without_total_a_short_page_ends_the_listing(connect: Connect) -> None:
+    app = create_app(qps=0, page_cap=7)
+    _seed(app, 9)
+
+    def without_total(status: int, body: bytes) -> tuple[int, bytes]:
+        reply = json.loads(body)
+        reply.pop("Total", None)
+        return status, json.dumps(reply).encode()
+
+    async with connect(rewriting(app, without_total)) as provider:
+        listed = await provider.list_templates([], detail_for=())
+    # Nothing says more are left: the first short page (7 of 100 asked) is taken as the end.
+    assert len(listed) == 7
+    assert app.state.emulator.calls["ListChatappTemplate"] == 1
 
 
 async def test_templates_are_scoped_by_cust_space_id(connect: Connect) -> None:
@@ -285,8 +323,8 @@ async def test_every_call_goes_through_the_gate(connect: Connect) -> None:
     entered: list[str] = []
 
     @asynccontextmanager
-    async def gate() -> AsyncIterator[None]:
-        entered.append("in")
+    async def gate(api: str = "") -> AsyncIterator[None]:
+        entered.append(api)
         yield
 
     app = create_app(qps=0)
@@ -294,7 +332,14 @@ async def test_every_call_goes_through_the_gate(connect: Connect) -> None:
         created = await provider.create_template(template())
         await provider.list_templates([])
         await provider.delete_template(created)
-    assert len(entered) == sum(app.state.emulator.calls.values()) == 4
+    # Each call names its API: CAMS counts each API apart.
+    assert entered == [
+        "CreateChatappTemplate",
+        "ListChatappTemplate",
+        "GetChatappTemplateDetail",
+        "DeleteChatappTemplate",
+    ]
+    assert len(entered) == sum(app.state.emulator.calls.values())
 
 
 async def test_debug_log_has_each_call_and_no_secret(
@@ -354,7 +399,7 @@ async def test_a_template_deleted_between_listing_and_detail_is_left_out(
     calls = 0
 
     @asynccontextmanager
-    async def gate() -> AsyncIterator[None]:
+    async def gate(api: str = "") -> AsyncIterator[None]:
         nonlocal calls
         calls += 1
         if calls == 2:  # after the listing, someone else deletes t_0

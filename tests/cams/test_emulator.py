@@ -218,6 +218,7 @@ async def test_v1_get_request_with_query_parameters() -> None:
 async def test_v1_form_body_with_true_as_python_spells_it() -> None:
     app = create_app(qps=0)
     form = {
+        "CustSpaceId": "cams-test01",
         "Name": "welcome",
         "Language": "en",
         "Category": "MARKETING",
@@ -318,6 +319,9 @@ async def test_v3_payload_hash_must_match_the_body() -> None:
     assert body["Code"] == "SignatureDoesNotMatch" and "x-acs-content-sha256" in body["Message"]
 
 
+SPACE = "cams-test01"
+
+
 # --- the service's own validation (through the service object) ------------------------------
 
 
@@ -325,6 +329,7 @@ def _create(app: Any, **params: Any) -> dict[str, Any]:
     from wasync.sandbox.cams_wire import ApiError
 
     base = {
+        "CustSpaceId": SPACE,
         "Name": "t1",
         "Language": "en",
         "Category": "UTILITY",
@@ -377,6 +382,8 @@ def _create(app: Any, **params: Any) -> dict[str, Any]:
         ({"Components": [{"Type": "STICKER"}]}, "InvalidParameter.MessageInvalid"),
         ({"Components": []}, "InvalidParameter.MessageInvalid"),
         ({"Name": None}, "MissingName"),
+        # Required by the current API metadata for Create, Modify and GetDetail.
+        ({"CustSpaceId": None}, "MissingCustSpaceId"),
     ],
 )
 def test_template_validation_codes(params: dict[str, Any], code: str) -> None:
@@ -396,7 +403,7 @@ def test_the_sdks_empty_lists_are_accepted_and_not_echoed() -> None:
     created = _create(app, Components=components)
     code = created["Data"]["TemplateCode"]
     detail = app.state.emulator.call(
-        "GetChatappTemplateDetail", {"TemplateCode": code, "Language": "en"}
+        "GetChatappTemplateDetail", {"CustSpaceId": SPACE, "TemplateCode": code, "Language": "en"}
     )
     assert detail["Data"]["Components"] == [
         {"Type": "BODY", "Text": "Hi {{1}}"},
@@ -417,7 +424,7 @@ def test_limited_time_offer_reads_back_as_has_expiration_in_lower_camel_case() -
     )
     detail = app.state.emulator.call(
         "GetChatappTemplateDetail",
-        {"TemplateCode": created["Data"]["TemplateCode"], "Language": "en"},
+        {"CustSpaceId": SPACE, "TemplateCode": created["Data"]["TemplateCode"], "Language": "en"},
     )
     assert detail["Data"]["Components"][0] == {
         "Type": "LIMITED_TIME_OFFER",
@@ -453,7 +460,7 @@ def test_delete_without_a_language_takes_every_language() -> None:
     app = create_app(qps=0)
     first = _create(app, Language="en")["Data"]["TemplateCode"]
     _create(app, Language="zh_CN")
-    app.state.emulator.call("DeleteChatappTemplate", {"TemplateCode": first})
+    app.state.emulator.call("DeleteChatappTemplate", {"CustSpaceId": SPACE, "TemplateCode": first})
     assert app.state.emulator.templates() == []
 
 
@@ -463,7 +470,9 @@ def test_delete_with_a_language_needs_the_template_type() -> None:
     from wasync.sandbox.cams_wire import ApiError
 
     with pytest.raises(ApiError) as err:
-        app.state.emulator.call("DeleteChatappTemplate", {"TemplateCode": code, "Language": "en"})
+        app.state.emulator.call(
+            "DeleteChatappTemplate", {"CustSpaceId": SPACE, "TemplateCode": code, "Language": "en"}
+        )
     assert err.value.code == "MissingTemplateType" and err.value.status == 400
 
 
@@ -476,7 +485,12 @@ def test_a_rejected_template_goes_back_to_review_when_modified() -> None:
     assert tpl["AuditStatus"] == "fail" and tpl["Reason"] == "TAG_CONTENT_MISMATCH"
     emulator.call(
         "ModifyChatappTemplate",
-        {"TemplateCode": code, "Language": "en", "Components": [{"Type": "BODY", "Text": "New"}]},
+        {
+            "CustSpaceId": SPACE,
+            "TemplateCode": code,
+            "Language": "en",
+            "Components": [{"Type": "BODY", "Text": "New"}],
+        },
     )
     [tpl] = emulator.templates()
     assert tpl["AuditStatus"] == "auditing" and tpl["ReviewDue"] == 1030.0

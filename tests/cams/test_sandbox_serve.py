@@ -40,10 +40,26 @@ def test_sandbox_serve_builds_a_working_cams_emulator(
         async with connect(None, make_account(cust_space_id=None), base_url=url) as provider:
             created = await provider.create_qr_code(qr)
             assert await provider.list_qr_codes(qr.phone) == [created]
-            with pytest.raises(ProviderError) as err:  # --qps 2: the third call is refused
+            assert await provider.list_qr_codes(qr.phone) == [created]
+            # --qps 2 for each API: the third listing is refused (the create counts apart).
+            with pytest.raises(ProviderError) as err:
                 await provider.list_qr_codes(qr.phone)
             assert err.value.error_class is ErrorClass.THROTTLED
 
     with serving(served["app"].app) as url:  # the app inside the command's DropConnections
         anyio.run(use, url)
     assert (tmp_path / "cams.json").exists()  # --state is honoured
+
+
+@pytest.mark.parametrize("provider", ["cams", "nxcloud"])
+def test_sandbox_serve_page_cap_reaches_the_emulator(
+    monkeypatch: pytest.MonkeyPatch, provider: str
+) -> None:
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(
+        "wasync.commands.sandbox.uvicorn.run", lambda app, **_: served.update(app=app)
+    )
+    result = wasync("sandbox", "serve", "--provider", provider, "--page-cap", "7")
+    assert result.exit_code == 0, result.output
+    assert "page cap: 7" in result.output
+    assert served["app"].app.state.emulator.page_cap == 7

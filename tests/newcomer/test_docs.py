@@ -124,7 +124,8 @@ def test_the_pre_commit_hook_runs_as_pre_commit_runs_it(monkeypatch: pytest.Monk
     monkeypatch.chdir(REPO)
     result = wasync(*words[1:])
     assert result.exit_code == 0, result.output
-    assert result.stdout.endswith(": valid\n")
+    # Valid; the warnings (examples CAMS documents no field for) do not fail the hook.
+    assert re.search(r": valid( \(\d+ warnings?\))?\n\Z", result.stdout)
 
 
 @pytest.mark.slow  # applies the example specs: ~4 s at the providers' rate

@@ -67,7 +67,7 @@ async def ok(app: Starlette, action: str, body: dict[str, Any], **kw: Any) -> An
     assert response.status_code == 200
     reply = response.json()
     assert reply["code"] == 0, reply
-    assert reply["message"] == "Request successful"
+    assert reply["message"] == "请求成功"  # the current page's words
     return reply["data"]
 
 
@@ -209,7 +209,7 @@ async def test_unknown_paths_are_not_found(app: Starlette) -> None:
 async def test_parameters_are_checked(app: Starlette) -> None:
     assert await code_of(app, "getTemplate", {**COMMON, "business_phone": "+86 185"}) == (
         9002,
-        "Merchant phone number error",
+        "商户手机号错误",
     )
     assert await code_of(app, "getTemplate", {**COMMON, "messaging_product": "sms"}) == (
         9000,
@@ -223,17 +223,18 @@ async def test_parameters_are_checked(app: Starlette) -> None:
         9000,
         "Parameter exception: after is not a cursor from a previous page",
     )
-    body = create_body("bad", [{"type": "CAROUSEL", "cards": []}])
+    body = create_body("bad", [{"type": "STICKER"}])
     assert await code_of(app, "createTemplate", body) == (
         9000,
-        "Parameter exception: components[0].type must be HEADER, BODY, FOOTER or BUTTONS",
+        "Parameter exception: components[0].type must be HEADER, BODY, FOOTER, BUTTONS or CAROUSEL",
     )
     reply = (await call(app, "createTemplate", create_body("Bad-Name", RICH))).json()
     assert reply["code"] == 9099
     assert reply["data"]["error"]["error_user_title"] == "Invalid template name"
 
 
-async def test_paging_by_cursors_both_ways(app: Starlette) -> None:
+async def test_paging_by_cursors_both_ways() -> None:
+    app = create_app(qps=0, page_cap=0)  # the emulator's own page sizes, whatever the run's cap
     for i in range(45):
         await ok(app, "createTemplate", create_body(f"t_{i:02d}", [{"type": "BODY", "text": "x"}]))
     first = await ok(app, "getTemplate", {**COMMON})
@@ -251,11 +252,24 @@ async def test_paging_by_cursors_both_ways(app: Starlette) -> None:
     assert f"after={after}" in first["paging"]["next"]
 
 
-async def test_limit_is_capped(app: Starlette) -> None:
+async def test_limit_is_capped() -> None:
+    app = create_app(qps=0, page_cap=0)
     for i in range(MAX_PAGE_LIMIT + 1):
         await ok(app, "createTemplate", create_body(f"t_{i}", [{"type": "BODY", "text": "x"}]))
     page = await ok(app, "getTemplate", {**COMMON, "limit": "1000"})
     assert len(page["data"]) == MAX_PAGE_LIMIT and "next" in page["paging"]
+
+
+async def test_a_page_cap_shortens_every_page_and_keeps_the_cursors() -> None:
+    app = create_app(qps=0, page_cap=7)
+    for i in range(10):
+        await ok(app, "createTemplate", create_body(f"t_{i}", [{"type": "BODY", "text": "x"}]))
+    first = await ok(app, "getTemplate", {**COMMON, "limit": 100})
+    assert len(first["data"]) == 7 and "next" in first["paging"]
+    after = first["paging"]["cursors"]["after"]
+    second = await ok(app, "getTemplate", {**COMMON, "limit": 100, "after": after})
+    assert [t["name"] for t in second["data"]] == ["t_7", "t_8", "t_9"]
+    assert "next" not in second["paging"]
 
 
 async def test_name_filter_gives_every_language_and_empty_pages_have_no_paging(

@@ -161,7 +161,7 @@ async def test_9002_a_number_that_is_not_a_whatsapp_number(clock: FakeClock) -> 
             await p.create_template(make_template(phone="8610000000000"))
     error = info.value
     assert (error.code, error.error_class) == ("9002", ErrorClass.FATAL)
-    assert "Merchant phone number error" in str(error)
+    assert "商户手机号错误" in str(error)  # the updateTemplate page's words
     assert "business_phone 8610000000000 is not a WhatsApp number of this NXCloud account" in str(
         error
     )

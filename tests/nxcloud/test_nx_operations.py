@@ -12,7 +12,8 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from wasync.errors import ConfigError, ErrorClass, ProviderError, WasyncError
-from wasync.model import QrCode, RemoteQrCode, RemoteTemplate
+from wasync.model import QrCode, RemoteQrCode, RemoteTemplate, Template
+from wasync.plan.diff import strip_keys
 from wasync.providers.base import Provider
 from wasync.providers.nxcloud.client import PAGE_LIMIT, NxcloudProvider
 from wasync.sandbox.common import DEFAULT_ACCESS_KEY_SECRET, InProcessTransport
@@ -85,8 +86,8 @@ async def test_listing_follows_cursors_across_pages(
     calls: list[str] = []
 
     @asynccontextmanager
-    async def gate() -> AsyncIterator[None]:
-        calls.append("call")
+    async def gate(api: str = "") -> AsyncIterator[None]:
+        calls.append(api)
         yield
 
     total = 2 * PAGE_LIMIT + 5
@@ -106,7 +107,9 @@ async def test_listing_follows_cursors_across_pages(
         calls.clear()
         listed = await provider.list_templates([PHONE])
     assert [t.name for t in listed] == [f"t_{i:03d}" for i in range(total)]
-    assert len(calls) == 3  # three pages, each call through the gate
+    # Three pages (or more, under the run's --page-cap), each call through the gate.
+    size = min(PAGE_LIMIT, emulator.page_cap or PAGE_LIMIT)
+    assert calls == ["getTemplate"] * -(-total // size)
 
 
 async def test_a_rejected_template_is_edited_with_its_new_category(
@@ -271,7 +274,7 @@ async def test_a_template_without_phone_is_refused_before_any_call(
         await provider.create_template(make_template(phone=None))
 
 
-async def test_carousel_is_refused_with_a_clear_error(provider: NxcloudProvider) -> None:
+def carousel_template(body: str = "Card {{1}} of ours.") -> Template:
     card = {
         "components": [
             {
@@ -279,18 +282,100 @@ async def test_carousel_is_refused_with_a_clear_error(provider: NxcloudProvider)
                 "format": "IMAGE",
                 "example": {"header_url": "https://x.test/a.png"},
             },
-            {"type": "BODY", "text": "Card"},
+            {"type": "BODY", "text": body, "example": {"body_text": [["7"]]}},
+            {
+                "type": "BUTTONS",
+                "buttons": [
+                    {"type": "QUICK_REPLY", "text": "More"},
+                    {
+                        "type": "URL",
+                        "text": "Shop",
+                        "url": "https://shop.test/{{1}}",
+                        "example": ["https://shop.test/a"],
+                    },
+                ],
+            },
         ]
     }
-    desired = make_template(
+    return make_template(
         category="MARKETING",
         components=[
-            {"type": "BODY", "text": "Pick one"},
+            {"type": "BODY", "text": "Pick one."},
             {"type": "CAROUSEL", "cards": [card, card]},
         ],
     )
-    with pytest.raises(WasyncError, match=r"components\[1\]: NXCloud documents no CAROUSEL"):
-        await provider.create_template(desired)
+
+
+async def test_a_carousel_goes_up_as_the_page_documents_and_reads_back_equal(
+    provider: NxcloudProvider, emulator: NxcloudEmulator
+) -> None:
+    desired = carousel_template()
+    await provider.create_template(desired)
+    (stored,) = emulator.templates(PHONE)
+    carousel = stored["components"][1]
+    assert carousel["type"] == "CAROUSEL" and len(carousel["cards"]) == 2
+    header = carousel["cards"][0]["components"][0]
+    # Sent as NXCloud's custom_header_handle_url; read back as Meta's copy, in header_handle.
+    assert header["example"]["header_handle"][0].startswith("https://scontent.sandbox.invalid/")
+    (listed,) = await provider.list_templates([PHONE])
+    # As the planner compares them: the sample comes back as Meta's copy (write-only).
+    keys = provider.traits.write_only_component_keys
+    have = strip_keys(list(listed.components), keys)
+    assert have == strip_keys(desired.canonical_components(), keys)
+
+
+async def test_a_carousel_card_is_checked_by_metas_rules(provider: NxcloudProvider) -> None:
+    too_long = carousel_template(body="x" * 161 + " {{1}}.")
+    with pytest.raises(ProviderError) as info:
+        await provider.create_template(too_long)
+    assert info.value.code == "9099/100" and "at most 160 characters" in str(info.value)
+
+
+async def test_an_update_reads_the_documented_reply_without_an_id(
+    provider: NxcloudProvider, emulator: NxcloudEmulator
+) -> None:
+    created = await provider.create_template(make_template(message_send_ttl_seconds=300))
+    emulator.set_status(PHONE, created.id, "REJECTED")
+    (current,) = await provider.list_templates([PHONE])
+    sent: list[bytes] = []
+    original = emulator.update_template
+
+    def spying(body: dict[str, object]) -> dict[str, object]:
+        sent.append(repr(sorted(body)).encode())
+        return original(body)
+
+    emulator.update_template = spying  # type: ignore[method-assign]
+    desired = make_template(
+        message_send_ttl_seconds=600, components=[{"type": "BODY", "text": "Shipped."}]
+    )
+    updated = await provider.update_template(current, desired)
+    # The page's success reply has no id: the template keeps the one it had.
+    assert (updated.id, updated.status) == (created.id, "PENDING")
+    # Only the fields updateTemplate's page lists go up: no message_send_ttl_seconds.
+    assert sent == [
+        repr(
+            sorted(["appkey", "business_phone", "messaging_product", "template_id", "components"])
+        ).encode()
+    ]
+    assert emulator.templates(PHONE)[0]["message_send_ttl_seconds"] == 300
+    assert updated.message_send_ttl_seconds is None  # not read back: what it was is unknown
+
+
+async def test_an_update_that_nxcloud_reports_failed_is_a_clear_error(
+    provider: NxcloudProvider, emulator: NxcloudEmulator
+) -> None:
+    created = await provider.create_template(make_template())
+    emulator.set_status(PHONE, created.id, "REJECTED")
+    (current,) = await provider.list_templates([PHONE])
+    emulator.fail_next("updateTemplate", code=0, data={"success": False})
+    with pytest.raises(ProviderError) as info:
+        await provider.update_template(
+            current, make_template(components=[{"type": "BODY", "text": "v2"}])
+        )
+    error = info.value
+    assert (error.code, error.error_class) == ("success=false", ErrorClass.FATAL)
+    assert "NXCloud did not apply the update of order_shipped (en_US)" in str(error)
+    assert "nothing was changed" in str(error) and "run wasync plan again" in str(error)
 
 
 async def test_sha256_signing_is_accepted(app: Starlette, clock: FakeClock) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from plan.builders import NX_PHONE, body, make_plan, rtpl, settings, tpl
+from wasync.plan import AccountSettings
+from wasync.providers.cams.traits import CAMS_TRAITS
 
 URL_BUTTONS: dict[str, Any] = {
     "type": "BUTTONS",
@@ -112,6 +115,28 @@ def test_ttl_is_compared_only_when_the_spec_sets_it() -> None:
     t = tpl("code", account="shop-cams", ttl=600)
     c = one(t, rtpl(t, status="REJECTED", message_send_ttl_seconds=900))
     assert fields(c) == [("message_send_ttl_seconds", 900, 600)]
+
+
+def test_a_ttl_change_an_update_cannot_make_is_blocked_with_what_to_do() -> None:
+    # A provider that reads the TTL back but, like NXCloud, updates without it.
+    traits = replace(CAMS_TRAITS, template_ttl_updatable=False)
+    accounts = {**settings(), "shop-cams": AccountSettings(traits)}
+    t = tpl("code", account="shop-cams", ttl=600)
+    c = one(t, rtpl(t, status="REJECTED", message_send_ttl_seconds=900), accounts=accounts)
+    assert fields(c) == [("message_send_ttl_seconds", 900, 600)]
+    assert c.blocked is not None and c.blocked.code == "ttl-not-updatable"
+    assert "delete the template and create it again" in c.blocked.reason
+
+
+def test_an_nxcloud_update_warns_that_the_ttl_stays_as_created() -> None:
+    t = tpl("code", ttl=600, components=[body("New words {{1}}.", "1")])
+    old = tpl("code", ttl=600)
+    p = make_plan([t], [rtpl(old, message_send_ttl_seconds=None)])
+    (c,) = p.changes
+    assert c.action == "update" and c.blocked is None  # the components still change
+    (warning,) = p.warnings
+    assert warning.address == t.address
+    assert "NXCloud updates a template without message_send_ttl_seconds" in warning.message
 
 
 def test_ttl_is_not_compared_where_the_provider_does_not_read_it_back() -> None:

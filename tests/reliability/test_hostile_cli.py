@@ -22,7 +22,7 @@ from .support import Folder, bounded, qr_spec
 CPU_SECONDS = 30
 MEMORY = 1024 * 1024 * 1024  # 1 GiB of address space: the largest case needs ~150 MB
 WALL_SECONDS = 60
-CONFIG = "accounts:\n  shop:\n    provider: cams\n    endpoint: sandbox\n"
+CONFIG = "accounts:\n  shop:\n    provider: cams\n    endpoint: sandbox\n    cust_space_id: s\n"
 TEMPLATE = (
     "templates:\n  - account: shop\n    name: note\n    language: en\n    category: UTILITY\n"
     "    components:\n      - type: BODY\n        text: {text}\n"

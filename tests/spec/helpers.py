@@ -19,6 +19,7 @@ accounts:
   shop-cams:
     provider: cams
     endpoint: sandbox
+    cust_space_id: cams-test-space
   shop-nx:
     provider: nxcloud
     endpoint: sandbox

@@ -238,7 +238,7 @@ def test_a_spec_on_a_broken_account_is_not_also_unknown(tmp_path: Path) -> None:
     config = CONFIG.replace("    appkey: test-appkey\n", "")
     root = folder(tmp_path, {"a.yaml": dump({"templates": [template()]})}, config=config)
     assert problems(root) == [
-        f"{root}/wasync.yaml:6:5: accounts.shop-nx.appkey: required, but missing"
+        f"{root}/wasync.yaml:7:5: accounts.shop-nx.appkey: required, but missing"
     ]
 
 

@@ -29,6 +29,7 @@ def serve(
     fault_rate: float,
     access_key_id: str,
     access_key_secret: str,
+    page_cap: int | None = None,
 ) -> int:
     """Serve ``provider``'s emulator (its plugin's ``emulator``) until interrupted.
 
@@ -41,7 +42,9 @@ def serve(
     credentials = {name: given.get(name, c.sandbox) for name, c in plugin.credentials.items()}
     faults = FaultConfig(latency_ms=latency_ms, fault_rate=fault_rate)
     app = plugin.emulator(
-        EmulatorOptions(credentials=credentials, state_dir=state, faults=faults, qps=qps)
+        EmulatorOptions(
+            credentials=credentials, state_dir=state, faults=faults, qps=qps, page_cap=page_cap
+        )
     )
     # The published fake keys are shown so people can copy them; keys given on the command
     # line may be real ones someone reused, and the person who typed them knows them.
@@ -59,8 +62,10 @@ def serve(
         f"wasync sandbox: {provider} emulator on http://{host}:{port}\n"
         f"  access key id:     {shown_id}\n"
         f"  access key secret: {shown_secret}\n"
-        f"  state: {state or 'in memory'}; qps: {qps or 'documented default'}; "
-        f"latency: {latency_ms:g} ms; fault rate: {fault_rate:g}\n"
+        f"  state: {state or 'in memory'}; qps: {qps or 'documented, per API'}; "
+        f"latency: {latency_ms:g} ms; fault rate: {fault_rate:g}"
+        + (f"; page cap: {page_cap}" if page_cap else "")
+        + "\n"
         "Press Ctrl-C to stop.",
         err=True,
     )

@@ -10,21 +10,25 @@ from wasync.errors import SpecError
 
 
 def run(directory: Path) -> int:
-    """Print every problem to stderr (then a count) and return 1; or print a one-line
-    summary and return 0. A missing wasync.yaml raises ``ConfigError`` (exit 1)."""
+    """Print every problem to stderr (then a count) and return 1; or print the warnings to
+    stderr, if any, and a one-line summary, and return 0. A missing wasync.yaml raises
+    ``ConfigError`` (exit 1)."""
     from wasync.loading import load_desired
+    from wasync.output import visible
 
     try:
         # Offline: credentials are checked for form, not read, so the check runs anywhere
         # (a pre-commit hook, a pull request from a fork) without secrets.
         _, loaded = load_desired(directory, resolve_env=False)
     except SpecError as exc:
-        from wasync.output import visible
-
         for problem in exc.problems:
             click.echo(visible(str(problem)), err=True)  # file names can hold anything
         n = len(exc.problems)
         click.echo(f"{n} problem{'s' * (n != 1)} found", err=True)
         return 1
-    click.echo(f"{loaded.summary()}: valid")
+    for warning in loaded.warnings:  # valid, but relies on a guess about the provider
+        click.echo(f"warning: {visible(str(warning))}", err=True)
+    n = len(loaded.warnings)
+    warned = f" ({n} warning{'s' * (n != 1)})" if n else ""
+    click.echo(f"{loaded.summary()}: valid{warned}")
     return 0

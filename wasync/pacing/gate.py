@@ -1,15 +1,35 @@
-"""Per-account request pacing: the one gate every HTTP call of an account passes through.
+"""Request pacing, keyed as each provider counts: the buckets every HTTP call passes through.
 
-Every HTTP call of an account, reads during refresh as much as writes during apply, passes
-through that account's ``RateGate``. Providers know nothing of rates.
+A provider counts requests per credential and per API (CAMS: per Alibaba Cloud account,
+per region, per API; ``RateLimits`` says which APIs it counts apart). wasync keeps one
+``Bucket`` per (provider, endpoint, credential, API) in a ``Budgets``, one per session, so
+that two wasync accounts on the same key and endpoint share that key's buckets, as the
+provider's counter does. Each account sees them through its ``RateGate``: ``gate(api)``
+waits for that API's turn and hands back a ``Turn``, on which the HTTP base reports what
+the answer said about the budget (a throttling refusal, today). Providers know nothing of
+rates: they name the API of each call, and the gate does the rest.
+
+Growth points (issue 15, Meta's per-WABA budgets of requests per hour and its
+``X-Business-Use-Case-Usage`` header): a ``Bucket`` is a per-second pacer with feedback; an
+hourly budget is a second constraint on the same bucket (a window of N requests per hour
+that ``acquire`` also waits for, declared next to the rate in ``RateLimits``), and the usage
+header is one more report on ``Turn`` (``usage(fraction)``), read by the provider's
+``_reply_usage`` hook in the HTTP base, that slows the bucket before the budget is spent.
+The key, the sharing between accounts and the call sites stay as they are.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import math
-from collections.abc import AsyncIterator, Awaitable, Iterator
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+from wasync.pacing.limits import RateLimits
 
 # Pace a little under the documented rate. At 0.97 the gap between two requests is 3% longer
 # than the limit allows, so a provider that counts requests in any one-second window sees
@@ -19,39 +39,236 @@ HEADROOM = 0.97
 # Requests in flight are sized for this round trip; more latency than this and the rate
 # falls below the limit (one account's requests: qps * latency are needed in flight).
 DESIGN_LATENCY_S = 2.0
+# What a throttling answer does to its bucket's rate (additive increase, multiplicative
+# decrease): the rate is halved, at most once per ``CUT_COOLDOWN_S`` (the other requests in
+# flight when the provider refused saw the same overload); it then climbs back by
+# ``RECOVER`` of the limit per second to just under the rate that was refused, and past
+# that by ``PROBE`` of the limit per second, so that a lower limit than the documented one
+# is met again only now and then.
+DECREASE = 0.5
+CUT_COOLDOWN_S = 1.0
+RECOVER = 0.05
+PROBE = 0.005
+BELOW_REFUSED = 0.9
+FLOOR = 0.05  # the lowest rate, as a share of the limit: a bucket never stops
 
 
-class RateGate:
-    """Paces one account's requests evenly at ``qps * headroom``.
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()
+
+
+class Bucket:
+    """One budget of a provider: evenly paced requests, at most ``limit`` per second.
 
     Evenly, with no burst: a bucket that holds N requests lets N through at once and then
     keeps the rate, so its first second carries up to 2N - 1 requests, which a provider
     counting per second refuses. Evenly spaced requests satisfy a per-second counter, a
     sliding window and a token bucket alike, and cost at most one gap of waiting at the
-    start. (aiolimiter's leaky bucket, holding one request, loses each wake-up's lateness
-    to the event loop: 0.92 of a 50/s limit in bench/apply_rate.py; ``Pacer`` keeps a grid.)
+    start. The pace is ``limit * headroom`` until the provider refuses for rate; then
+    additive increase, multiplicative decrease (see ``DECREASE``).
     """
 
-    def __init__(self, qps: float, headroom: float = HEADROOM) -> None:
-        if qps <= 0:
-            raise ValueError("qps must be positive")
+    def __init__(
+        self,
+        limit: float,
+        *,
+        headroom: float = HEADROOM,
+        clock: Clock = _loop_time,
+        sleep: Sleep = asyncio.sleep,
+    ):
+        if limit <= 0:
+            raise ValueError("a rate limit must be positive")
         if not 0 < headroom <= 1:
             raise ValueError("headroom must be in (0, 1]")
-        self.qps = qps
-        self.rate = qps * headroom
-        self._pacer = Pacer(1 / self.rate)
-        self._stop: asyncio.Event | None = None
+        self.headroom = headroom
+        self._clock = clock
+        self._pacer = Pacer(clock, sleep)
+        self._cut: tuple[float, float] | None = None  # (time, rate) of the last decrease
+        self._refused_at = math.inf  # the rate in force at the last refusal
+        self.limit = limit
         self.calls = 0  # requests let through, for reports and benchmarks
+        self.throttles = 0  # refusals for rate reported back
+
+    @property
+    def ceiling(self) -> float:
+        """The pace when the provider has not refused: ``limit * headroom``."""
+        return self.limit * self.headroom
+
+    def lower_to(self, limit: float) -> None:
+        """Another account shares this bucket and asks for ``limit``: the lower one wins."""
+        self.limit = min(self.limit, limit)
+
+    def rate(self, now: float | None = None) -> float:
+        """Requests per second the bucket lets through at ``now`` (default: its clock)."""
+        if self._cut is None:
+            return self.ceiling
+        now = self._clock() if now is None else now
+        cut_at, cut_rate = self._cut
+        elapsed = max(0.0, now - cut_at)
+        knee = min(self.ceiling, self._refused_at * BELOW_REFUSED)
+        fast = cut_rate + RECOVER * self.limit * elapsed
+        if fast <= knee:
+            return fast
+        to_knee = max(0.0, (knee - cut_rate) / (RECOVER * self.limit))
+        slow = max(knee, cut_rate) + PROBE * self.limit * (elapsed - to_knee)
+        if slow >= self.ceiling:
+            self._cut = None  # back at the ceiling: forget the refusal
+            self._refused_at = math.inf
+            return self.ceiling
+        return slow
+
+    def throttled(self) -> None:
+        """The provider refused a request of this bucket for rate: slow down."""
+        self.throttles += 1
+        now = self._clock()
+        if self._cut is not None and now - self._cut[0] < CUT_COOLDOWN_S:
+            return
+        current = self.rate(now)
+        self._refused_at = current
+        self._cut = (now, max(self.limit * FLOOR, current * DECREASE))
+
+    async def acquire(self) -> None:
+        """Wait for this bucket's next turn."""
+        await self._pacer.acquire(self.rate)
+        self.calls += 1
+
+
+class Pacer:
+    """Lets requests through one at a time, first come first served, each ``1 / rate``
+    after the one before, on a grid.
+
+    A request that finds the grid in the past (the bucket was idle) starts it anew, at
+    once. A request woken late by the event loop keeps its slot, so the next one is not
+    pushed back: lateness never adds up, and on the grid no two requests are closer than
+    the interval. The rate is asked for when a request reaches the head of the queue, so a
+    slow-down applies to every request still waiting. A cancelled wait leaves its slot to
+    the next request (no gap, no burst).
+    """
+
+    def __init__(self, clock: Clock = _loop_time, sleep: Sleep = asyncio.sleep) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._last = -math.inf
+        self._queue = asyncio.Lock()  # fair: waiters are served in the order they came
+
+    async def acquire(self, rate: Callable[[], float]) -> None:
+        async with self._queue:
+            now = self._clock()
+            slot = max(now, self._last + 1.0 / rate())
+            if slot > now:
+                await self._sleep(slot - now)
+            self._last = slot
+
+
+@dataclass(frozen=True)
+class BucketKey:
+    """What a provider counts one budget by. ``credential`` is a digest of the account's
+    credentials, never their values; ``scope`` is an API, or ``SHARED``."""
+
+    provider: str
+    endpoint: str
+    credential: str
+    scope: str
+
+
+class Budgets:
+    """Every bucket of a session, by key: accounts with the same provider, endpoint and
+    credentials get the same buckets. The digests of credentials are keyed with a secret
+    of this object's own, so they mean nothing outside it."""
+
+    def __init__(self, *, clock: Clock = _loop_time, sleep: Sleep = asyncio.sleep) -> None:
+        self._buckets: dict[BucketKey, Bucket] = {}
+        self._salt = os.urandom(16)
+        self._clock = clock  # what the buckets pace by (tests: a virtual clock)
+        self._sleep = sleep
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def digest(self, credentials: Mapping[str, str]) -> str:
+        text = json.dumps(sorted(credentials.items())).encode()
+        return hashlib.blake2b(text, key=self._salt, digest_size=16).hexdigest()
+
+    def bucket(self, key: BucketKey, limit: float) -> Bucket:
+        """The bucket of ``key``, made on first use; a second user with a lower ``limit``
+        lowers it (two accounts on one key: the more careful setting holds for both)."""
+        found = self._buckets.get(key)
+        if found is None:
+            found = self._buckets[key] = Bucket(limit, clock=self._clock, sleep=self._sleep)
+        else:
+            found.lower_to(limit)
+        return found
+
+    def gate(
+        self,
+        limits: RateLimits,
+        *,
+        provider: str,
+        endpoint: str,
+        credentials: Mapping[str, str],
+    ) -> RateGate:
+        """An account's gate over the buckets of its provider, endpoint and credentials."""
+        return RateGate(limits, budgets=self, scope=(provider, endpoint, self.digest(credentials)))
+
+
+class Turn:
+    """A request's turn at its bucket: what the caller reports back about the answer."""
+
+    def __init__(self, bucket: Bucket) -> None:
+        self.bucket = bucket
+
+    def throttled(self) -> None:
+        """The provider refused this request for rate."""
+        self.bucket.throttled()
+
+
+class RateGate:
+    """One account's gate: every HTTP call of the account, reads during refresh as much as
+    writes during apply, waits here for its API's bucket. A gate made on its own (tests,
+    one account) has buckets of its own; a session's come from its ``Budgets``."""
+
+    def __init__(
+        self,
+        limits: RateLimits | float,
+        *,
+        budgets: Budgets | None = None,
+        scope: tuple[str, str, str] = ("", "", ""),
+    ) -> None:
+        if not isinstance(limits, RateLimits):
+            limits = RateLimits(default=float(limits))
+        self.limits = limits
+        self._budgets = budgets if budgets is not None else Budgets()
+        self._scope = scope
+        self._buckets: dict[str, Bucket] = {}
+        self._stop: asyncio.Event | None = None
+
+    def bucket(self, api: str = "") -> Bucket:
+        """The bucket ``api`` is counted in."""
+        scope = self.limits.scope(api)
+        found = self._buckets.get(scope)
+        if found is None:
+            key = BucketKey(*self._scope, scope)
+            found = self._buckets[scope] = self._budgets.bucket(key, self.limits.rate(api))
+        return found
+
+    @property
+    def calls(self) -> int:
+        """Requests let through by this account's buckets (and by others sharing them)."""
+        return sum(bucket.calls for bucket in self._buckets.values())
 
     @contextlib.asynccontextmanager
-    async def __call__(self) -> AsyncIterator[None]:
+    async def __call__(self, api: str = "") -> AsyncIterator[Turn]:
+        bucket = self.bucket(api)
         stop = self._stop
         if stop is None:
-            await self._pacer.acquire()
+            await bucket.acquire()
         else:
-            await _first_of(self._pacer.acquire(), stop)
-        self.calls += 1
-        yield
+            await _first_of(bucket.acquire(), stop)
+        yield Turn(bucket)
 
     @property
     def stop(self) -> asyncio.Event | None:
@@ -69,30 +286,9 @@ class RateGate:
             self._stop = None
 
     def in_flight_for(self, latency_s: float = DESIGN_LATENCY_S) -> int:
-        """How many requests must be in flight to keep the rate at a given latency
-        (Little's law), plus a little for requests waiting on a retry."""
-        return max(4, math.ceil(self.rate * latency_s) + 2)
-
-
-class Pacer:
-    """Hands out send times on an even grid, ``interval`` apart, first come first served.
-
-    A request that finds the grid in the past (the account was idle) starts it anew, at
-    once. A request woken late by the event loop keeps its slot, so the next one is not
-    pushed back: lateness never adds up, and on the grid no two requests are closer than
-    ``interval``. A cancelled wait leaves its slot unused (a gap, never a burst).
-    """
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._next = -math.inf
-
-    async def acquire(self) -> None:
-        now = asyncio.get_running_loop().time()
-        slot = max(now, self._next)
-        self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        """How many requests must be in flight to keep every bucket of the account busy at
+        a given latency (Little's law), plus a little for requests waiting on a retry."""
+        return max(4, math.ceil(self.limits.total() * HEADROOM * latency_s) + 2)
 
 
 class GateClosed(Exception):  # noqa: N818 - names the state, like asyncio's QueueFull
@@ -100,7 +296,7 @@ class GateClosed(Exception):  # noqa: N818 - names the state, like asyncio's Que
 
 
 async def _first_of(acquire: Awaitable[None], stop: asyncio.Event) -> None:
-    """Wait for the pacer's turn unless ``stop`` comes first (then raise GateClosed)."""
+    """Wait for the bucket's turn unless ``stop`` comes first (then raise GateClosed)."""
     if stop.is_set():
         raise GateClosed
     turn = asyncio.ensure_future(acquire)

@@ -242,10 +242,21 @@ class _Planner:
                 if have != want:
                     fields += diff(have, want, "components")
         ttl = d.message_send_ttl_seconds
-        if ttl is not None and traits.template_ttl_read_back and ttl != r.message_send_ttl_seconds:
+        ttl_changes = (
+            ttl is not None and traits.template_ttl_read_back and ttl != r.message_send_ttl_seconds
+        )
+        if ttl_changes:
             fields.append(FieldDiff("message_send_ttl_seconds", r.message_send_ttl_seconds, ttl))
         if not fields:
             return
+        if ttl is not None and not traits.template_ttl_updatable:
+            if ttl_changes and len(fields) == 1:  # nothing an update could do
+                self.changes.append(
+                    Change.update(d, r, fields, (), blocked=safety.ttl_not_updatable(traits))
+                )
+                return
+            # The update goes ahead for the rest; the TTL stays as it was created.
+            self.warnings.append(PlanWarning(d.address, safety.ttl_advice(traits)))
 
         hazards: list[Hazard] = []
         blocked: Blocked | None = None

@@ -152,6 +152,19 @@ def category_locked(traits: ProviderTraits, current: RemoteTemplate, wanted: str
     )
 
 
+def ttl_not_updatable(traits: ProviderTraits) -> Blocked:
+    return Blocked("ttl-not-updatable", ttl_advice(traits))
+
+
+def ttl_advice(traits: ProviderTraits) -> str:
+    """Why a TTL change is not made by an update, and what to do instead."""
+    return (
+        f"{traits.display_name} updates a template without message_send_ttl_seconds (only a "
+        "create sets it), so the TTL stays as the template was created; to change it, delete "
+        "the template and create it again, or create it under a new name"
+    )
+
+
 def protected() -> Blocked:
     return Blocked(
         "protected",

@@ -3,28 +3,35 @@ live in ``wasync.traits``).
 
 Providers are thin adapters: they turn canonical resources into wire requests and wire
 replies back into canonical resources. They hold no planning logic, no retries and no rate
-limiting: each HTTP call goes through the ``CallGate`` the executor hands in, which owns the
-per-account limiter; retries are the executor's, and reach read calls through the
-``ReadRetry`` it hands in. A provider raises ``ProviderError`` (with the
-right ``ErrorClass``) for every failed call and never anything else for a provider problem.
+limiting: each HTTP call goes through the ``CallGate`` the session hands in, named by its
+API, which owns the buckets the provider counts (``wasync.pacing.gate``); retries are the
+executor's, and reach read calls through the ``ReadRetry`` it hands in. A provider raises
+``ProviderError`` (with the right ``ErrorClass``) for every failed call and never anything
+else for a provider problem.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from wasync.model import QrCode, RemoteQrCode, RemoteTemplate, Template
 from wasync.traits import ProviderTraits
+
+if TYPE_CHECKING:
+    from wasync.pacing.gate import Turn
 
 T = TypeVar("T")
 
 
 class CallGate(Protocol):
-    """Entered around every HTTP request a provider makes (rate limiting lives here)."""
+    """Entered around every HTTP request a provider makes, with the API it calls (rate
+    limiting lives here, keyed as the provider counts). What it yields, when not None, is
+    told how the answer went (``wasync.pacing.gate.Turn``: a refusal for rate slows that
+    API's bucket)."""
 
-    def __call__(self) -> AbstractAsyncContextManager[None]: ...
+    def __call__(self, api: str = ...) -> AbstractAsyncContextManager[Turn | None]: ...
 
 
 class ReadRetry(Protocol):

@@ -5,7 +5,7 @@ A client subclasses ``HttpProvider`` and fills in a few documented hooks (octoDN
 
     _call(operation, params) / _read(...)   reads go through the executor's ReadRetry, and
       |                                     each attempt is a call of its own, signed afresh
-      +- the rate gate (CallGate)
+      +- the rate gate (CallGate), entered with the call's operation: the API's bucket
       |    +- _build_request(call)           HOOK: the request, built and signed inside the
       |    |                                 gate, so that a wait cannot age a timestamp
       |    +- send with the account's timeout; read the whole body here, in one place
@@ -17,7 +17,8 @@ A client subclasses ``HttpProvider`` and fills in a few documented hooks (octoDN
       +- _reply_result(call, reply)          HOOK: the payload (an envelope's data, or the
                                              whole body); ProtocolError when malformed
     Every error raised from a reply carries the reply's Retry-After: the provider's own
-    header (_provider_retry_after HOOK, e.g. CAMS's milliseconds) or the standard one.
+    header (_provider_retry_after HOOK, e.g. CAMS's milliseconds) or the standard one. A
+    refusal for rate (THROTTLED) is also reported to the call's bucket, which slows down.
 
 Tiers of an exchange that did not complete (what the executor may do, ``ErrorClass``):
 
@@ -27,9 +28,9 @@ Tiers of an exchange that did not complete (what the executor may do, ``ErrorCla
 - anything else: sent, but no complete answer (read timeout, dropped connection, a body that
   cannot be decoded): UNKNOWN_OUTCOME; the executor reads back before deciding.
 
-Growth points: the gate key of a call (per-API limits) belongs in ``_send`` where the gate
-is entered; a provider's usage headers are read where the reply is described; a reply size
-cap goes in ``_receive``; an overall deadline for a read's retries in ``_call``.
+Growth points: a provider's usage headers (Meta's X-Business-Use-Case-Usage) are read by a
+hook next to ``_provider_retry_after`` and reported on the call's ``Turn`` in ``_exchange``;
+a reply size cap goes in ``_receive``; an overall deadline for a read's retries in ``_call``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ import httpx
 from wasync.config import AccountBase
 from wasync.errors import ErrorClass, ProtocolError, ProviderError
 from wasync.log import http_call, http_log
+from wasync.pacing.gate import Turn
 from wasync.providers.base import CallGate, ReadRetry, no_retry
 from wasync.traits import ProviderTraits
 
@@ -106,7 +108,7 @@ class HttpOptions(TypedDict, total=False):
     clock: Callable[[], float]  # seconds since the epoch: signatures, HTTP-date Retry-After
 
 
-def _no_gate() -> AbstractAsyncContextManager[None]:
+def _no_gate(api: str = "") -> AbstractAsyncContextManager[Turn | None]:
     return contextlib.nullcontext()
 
 
@@ -229,16 +231,18 @@ class HttpProvider(ABC, Generic[P, R]):
     # --- the workflow ------------------------------------------------------------------------
 
     async def _exchange(self, call: Call[P]) -> R:
-        reply = await self._send(call)
+        reply, turn = await self._send(call)
         try:
             return self._interpret(call, reply)
         except ProviderError as exc:
             if exc.retry_after is None:
                 exc.retry_after = self._retry_after(reply)
+            if exc.error_class is ErrorClass.THROTTLED and turn is not None:
+                turn.throttled()  # that API's bucket slows down (wasync.pacing.gate)
             raise
 
-    async def _send(self, call: Call[P]) -> Reply:
-        async with self._gate():
+    async def _send(self, call: Call[P]) -> tuple[Reply, Turn | None]:
+        async with self._gate(call.operation) as turn:
             request = self._build_request(call)
             request.extensions["timeout"] = httpx.Timeout(self._timeout).as_dict()
             started = time.monotonic()
@@ -253,7 +257,7 @@ class HttpProvider(ABC, Generic[P, R]):
                 raise self._transport_error(call, exc) from None
             reply = Reply(response)
             self._log(call, request, reply, started)
-        return reply
+        return reply, turn
 
     async def _receive(self, response: httpx.Response) -> None:
         """Read the whole body of ``response``: the one place a reply's bytes come in."""

@@ -54,6 +54,7 @@ class EmulatorOptions:
     faults: Any = None
     approve_after: float | None = None  # seconds until a template under review passes
     qps: float | None = None  # the emulator's own rate limit; None: the documented one
+    page_cap: int | None = None  # at most this many items a listing page; None: the API's
 
 
 ClientFactory: TypeAlias = "Callable[[A, httpx.AsyncClient, CallGate, ReadRetry], Provider]"
@@ -107,6 +108,11 @@ class ProviderPlugin(Generic[A]):
     def display_name(self) -> str:
         return self.traits.display_name
 
+    @property
+    def api_names(self) -> frozenset[str]:
+        """The APIs the client calls (``limits.apis``): what a ``qps:`` map may name."""
+        return self.limits.apis
+
     def sandbox_account(self, account: A) -> A:
         """``account`` with the emulator's fake value in each credential it leaves empty."""
         missing = {
@@ -157,6 +163,8 @@ def lazy_emulator(module: str, credentials: Mapping[str, str]) -> EmulatorFactor
         )
         if options.qps is not None:  # else the emulator's own default: the documented rate
             settings["qps"] = options.qps
+        if options.page_cap is not None:  # else the API's own page sizes
+            settings["page_cap"] = options.page_cap
         app: ASGIApp = importlib.import_module(module).create_app(**settings)
         return app
 

@@ -6,11 +6,19 @@ signature, clock and nonce checks (``cams_auth``); flow control per AccessKeyId;
 faults. The service behind it is ``cams_service.CamsEmulator``, exposed as
 ``app.state.emulator`` so tests can inspect it and decide template reviews.
 
-Flow control answers the gateway's ``Throttling.User`` (HTTP 400, "Request was denied due to
-user flow control.") by default: the limit emulated is the per-user QPS that the gateway
+Flow control is counted as CAMS documents it: per AccessKeyId and per API, at each API's
+documented rate (``DOCUMENTED_QPS``: 5/s for each QR code API, 50/s to create or modify a
+template, 5/s to list, read or delete one), in token buckets that hold one second of
+requests. It answers the gateway's ``Throttling.User`` (HTTP 400, "Request was denied due
+to user flow control.") by default: the limit emulated is the per-user QPS that the gateway
 enforces before CAMS sees the request, which is what that code reports. CAMS's own
-``System.LimitControl`` (the code its metadata lists) can be chosen with ``throttle_code``.
+``System.LimitControl`` (the code the API pages list) can be chosen with ``throttle_code``.
 Both carry ``x-acs-retry-after`` in milliseconds.
+
+Every documented error code (``DOCUMENTED_ERRORS``) can be answered on demand:
+``app.state.emulator.fail_next(code, action=...)`` answers the next matching request, after
+its signature is checked, with that code, its documented HTTP status and message, without
+acting.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import json
 import math
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from wasync.sandbox import common
 from wasync.sandbox.cams_auth import GatewayError, Verifier
 from wasync.sandbox.cams_service import VERSION, CamsEmulator
 from wasync.sandbox.cams_wire import ApiError
@@ -47,6 +57,21 @@ __all__ = ["CamsEmulator", "create_app"]
 THROTTLE_MESSAGES = {
     "Throttling.User": "Request was denied due to user flow control.",
     "System.LimitControl": "The system is under flow control.",
+}
+THROTTLE_CODES = frozenset(
+    {"Throttling.User", "Throttling.Api", "Throttling", "System.LimitControl"}
+)
+# Requests per second per AccessKeyId owner and API (reference: cams.md §2, §3.4).
+DOCUMENTED_QPS: dict[str, float] = {
+    "CreatePhoneMessageQrdl": 5.0,
+    "UpdatePhoneMessageQrdl": 5.0,
+    "ListPhoneMessageQrdl": 5.0,
+    "DeletePhoneMessageQrdl": 5.0,
+    "CreateChatappTemplate": 50.0,
+    "ModifyChatappTemplate": 50.0,
+    "ListChatappTemplate": 5.0,
+    "GetChatappTemplateDetail": 5.0,
+    "DeleteChatappTemplate": 5.0,
 }
 # Parameters of the V1 envelope, not of the operation.
 _V1_COMMON = frozenset(
@@ -73,30 +98,44 @@ def create_app(
     access_key_id: str = DEFAULT_ACCESS_KEY_ID,
     access_key_secret: str = DEFAULT_ACCESS_KEY_SECRET,
     state_dir: Path | None = None,
-    qps: float = 5.0,
+    qps: float | Mapping[str, float] | None = None,
     faults: FaultConfig | None = None,
     clock: Clock = time.time,
     approve_after: float | None = None,
     throttle_code: str = "Throttling.User",
+    page_cap: int | None = None,
 ) -> Starlette:
-    """The CAMS emulator as an ASGI app. ``qps`` is per AccessKeyId (0 = unlimited);
-    ``approve_after`` seconds after a create or modify a template under review passes
-    (None: it waits for ``app.state.emulator.set_template_status``)."""
+    """The CAMS emulator as an ASGI app.
+
+    ``qps``: requests per second per AccessKeyId and API. None: the documented rates
+    (``DOCUMENTED_QPS``); a number: that rate for every API (0: no limit); a map: those
+    APIs' rates, the documented ones for the others. ``approve_after`` seconds after a
+    create or modify a template under review passes (None: it waits for
+    ``app.state.emulator.set_template_status``). ``page_cap``: ListChatappTemplate returns
+    at most that many templates a page, whatever ``Page.Size`` asks (as a server that caps
+    pages below the client's size does); None: ``common.page_cap_default``; 0: no cap."""
     if throttle_code not in THROTTLE_MESSAGES:
         raise ValueError(f"throttle_code must be one of {', '.join(THROTTLE_MESSAGES)}")
     emulator = CamsEmulator(
-        clock=clock, approve_after=approve_after, state=JsonState(state_dir, "cams")
+        clock=clock,
+        approve_after=approve_after,
+        state=JsonState(state_dir, "cams"),
+        page_cap=common.page_cap(page_cap),
     )
     verifier = Verifier({access_key_id: access_key_secret}, clock)
-    limiter = RateLimit(qps or None)
+    if qps is None or isinstance(qps, Mapping):
+        limiter = RateLimit(None, clock=clock, per_scope={**DOCUMENTED_QPS, **(qps or {})})
+    else:
+        limiter = RateLimit(qps or None, clock=clock)
     fault_config = faults or FaultConfig()
 
-    def throttled() -> GatewayError:
-        wait_ms = math.ceil(1000 / qps) if qps else 1000
+    def throttled(action: str, code: str = throttle_code, message: str = "") -> GatewayError:
+        rate = limiter.rate(action)
+        wait_ms = math.ceil(1000 / rate) if rate else 1000
         return GatewayError(
             400,
-            throttle_code,
-            THROTTLE_MESSAGES[throttle_code],
+            code,
+            message or THROTTLE_MESSAGES[code],
             headers={"x-acs-retry-after": str(wait_ms)},
         )
 
@@ -116,7 +155,7 @@ def create_app(
                     "The request has failed due to a temporary failure of the server.",
                 )
             if fault is Fault.THROTTLE:
-                raise throttled()
+                raise throttled(request.headers.get("x-acs-action", ""))
             if request.method not in ("GET", "POST"):
                 raise GatewayError(
                     400, "UnsupportedHTTPMethod", f"{request.method} is not supported; use POST."
@@ -145,8 +184,13 @@ def create_app(
             signed = verifier.verify(
                 method=request.method, headers=headers, query=query, form=form, body=body
             )
-            if not limiter.allow(signed.access_key_id):
-                raise throttled()
+            scripted = emulator.take_failure(action)
+            if scripted is not None and scripted.code in THROTTLE_CODES:
+                raise throttled(action, scripted.code, scripted.message)
+            if scripted is not None:
+                raise scripted
+            if not limiter.allow(signed.access_key_id, action):
+                raise throttled(action)
             params = _business_params(merged)
             reply = emulator.call(action, params)
             status = 200

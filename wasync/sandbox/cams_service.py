@@ -16,7 +16,13 @@ Choices where the reference leaves CAMS unspecified (each is an emulator decisio
 - An unknown QR code is ``InvalidQrdlCode.NotFound`` (the gateway's ``Invalid{Name}.NotFound``
   pattern); an unknown template is ``DelError.TemplateNotExist`` on delete,
   ``DetailError.TemplateNotExist`` on detail and ``ModifyError.TemplateNotExist`` on modify.
-- A missing ``CustSpaceId`` means the caller's own (direct-customer) space.
+- A missing ``CustSpaceId`` means the caller's own (direct-customer) space, where it is
+  optional: CreateChatappTemplate, ModifyChatappTemplate and GetChatappTemplateDetail
+  require it (the current API metadata), and refuse without it (``MissingCustSpaceId``).
+- ``page_cap`` makes ListChatappTemplate return fewer templates a page than ``Page.Size``
+  asks, with the full ``Total``, as a server with a lower cap than the client expects.
+- UpdatePhoneMessageQrdl answers with the new code followed by a newline, as its documented
+  example shows; lookups by ``QrdlCode`` ignore surrounding white space.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from wasync.sandbox.cams_wire import (
+    DOCUMENTED_ERRORS,
     ApiError,
     boolean,
     component_out,
@@ -70,9 +77,12 @@ class CamsEmulator:
         clock: Clock,
         approve_after: float | None = None,
         state: JsonState | None = None,
+        page_cap: int | None = None,
     ) -> None:
         self.clock = clock
         self.approve_after = approve_after
+        self.page_cap = page_cap  # at most this many templates a page, whatever Size asks
+        self._failures: list[tuple[str | None, ApiError]] = []
         self._store = state or JsonState(None, "cams")
         self._lock = threading.RLock()
         self._data: dict[str, Any] = self._store.load() or {"spaces": {}}
@@ -134,6 +144,25 @@ class CamsEmulator:
         tpl["LastUpdateTime"] = int(now * 1000)
 
     # --- test and inspection helpers -------------------------------------------------------
+
+    def fail_next(self, code: str, *, action: str | None = None, times: int = 1) -> None:
+        """Answer the next ``times`` requests for ``action`` (any when None), once their
+        signature is checked, with the documented error ``code`` (``DOCUMENTED_ERRORS``:
+        its HTTP status and message), without acting."""
+        if code not in DOCUMENTED_ERRORS:
+            raise ValueError(f"{code!r} is not a documented CAMS error code")
+        status, message = DOCUMENTED_ERRORS[code]
+        with self._lock:
+            self._failures += [(action, ApiError(status, code, message))] * times
+
+    def take_failure(self, action: str) -> ApiError | None:
+        """The failure ``fail_next`` set up for this request, if any."""
+        with self._lock:
+            for i, (wanted, error) in enumerate(self._failures):
+                if wanted in (None, action):
+                    del self._failures[i]
+                    return error
+            return None
 
     def _spaces(self, cust_space_id: str | None) -> list[dict[str, Any]]:
         if cust_space_id is None:
@@ -230,7 +259,9 @@ class CamsEmulator:
             index = _index_of_code(codes, code)
             # CAMS: the original code stops working after an update; a new one replaces it.
             codes[index] = qr = self._new_qr(phone, image, message)
-        return {"Data": dict(qr)}
+        # The documented reply of UpdatePhoneMessageQrdl shows the code with a trailing
+        # newline ("QrdlCode": "D9AA3***\n"); the code itself has none.
+        return {"Data": {**qr, "QrdlCode": qr["QrdlCode"] + "\n"}}
 
     def list_qrdl(self, params: dict[str, Any]) -> Reply:
         phone, _, _ = self._qr_params(params, full=False)
@@ -287,6 +318,7 @@ class CamsEmulator:
         return fields
 
     def create_template(self, params: dict[str, Any]) -> Reply:
+        required_str(params, "CustSpaceId")  # required by the current API metadata
         name = required_str(params, "Name")
         language = required_str(params, "Language")
         category = required_str(params, "Category")
@@ -332,6 +364,7 @@ class CamsEmulator:
         return {"Data": {"TemplateCode": code, "TemplateName": name}}
 
     def modify_template(self, params: dict[str, Any]) -> Reply:
+        required_str(params, "CustSpaceId")  # required by the current API metadata
         language = required_str(params, "Language")
         code = str(params.get("TemplateCode") or "")
         name = str(params.get("TemplateName") or "")
@@ -377,6 +410,8 @@ class CamsEmulator:
             if all(not want or t[key] == want for key, want in filters.items())
             and (not name or name in t["Name"])
         ]
+        if self.page_cap:
+            size = min(size, self.page_cap)  # silently, as a server that caps pages does
         page = matches[(index - 1) * size : index * size]
         return {
             "Total": len(matches),
@@ -396,6 +431,7 @@ class CamsEmulator:
         }
 
     def template_detail(self, params: dict[str, Any]) -> Reply:
+        required_str(params, "CustSpaceId")  # required by the current API metadata
         language = required_str(params, "Language")
         code = str(params.get("TemplateCode") or "")
         name = str(params.get("TemplateName") or "")
@@ -404,23 +440,23 @@ class CamsEmulator:
         tpl = self._find_template(self._space(params), code, name, language)
         if tpl is None:
             raise invalid("DetailError.TemplateNotExist", "The template does not exist.")
-        return {
-            "Data": {
-                "TemplateCode": tpl["TemplateCode"],
-                "Name": tpl["Name"],  # Name here, TemplateName everywhere else (SDK model)
-                "Language": tpl["Language"],
-                "Category": tpl["Category"],
-                "TemplateType": tpl["TemplateType"],
-                "AuditStatus": tpl["AuditStatus"],
-                "Reason": tpl["Reason"],
-                "QualityScore": tpl["QualityScore"],
-                "Components": [component_out(c) for c in tpl["Components"]],
-                "Example": dict(tpl["Example"]),
-                "MessageSendTtlSeconds": tpl["MessageSendTtlSeconds"],
-                "AllowSend": tpl["AllowSend"],
-                "CategoryChangePaused": tpl["CategoryChangePaused"],
-            }
+        data = {
+            "TemplateCode": tpl["TemplateCode"],
+            "Name": tpl["Name"],  # Name here, TemplateName everywhere else (SDK model)
+            "Language": tpl["Language"],
+            "Category": tpl["Category"],
+            "TemplateType": tpl["TemplateType"],
+            "AuditStatus": tpl["AuditStatus"],
+            "Reason": tpl["Reason"],
+            "QualityScore": tpl["QualityScore"],
+            "Components": [component_out(c) for c in tpl["Components"]],
+            "Example": dict(tpl["Example"]),
+            "AllowSend": tpl["AllowSend"],
+            "CategoryChangePaused": tpl["CategoryChangePaused"],
         }
+        if tpl["MessageSendTtlSeconds"] is not None:  # an int when set, absent when not
+            data["MessageSendTtlSeconds"] = tpl["MessageSendTtlSeconds"]
+        return {"Data": data}
 
     def delete_template(self, params: dict[str, Any]) -> Reply:
         code = str(params.get("TemplateCode") or "")
@@ -458,7 +494,7 @@ def _check_template_type(template_type: str) -> None:
 
 def _index_of_code(codes: list[dict[str, Any]], code: str) -> int:
     for i, qr in enumerate(codes):
-        if qr["QrdlCode"] == code:
+        if qr["QrdlCode"] == code.strip():
             return i
     raise invalid(
         "InvalidQrdlCode.NotFound", f"The QR code {code} does not exist for this phone number."

@@ -63,6 +63,59 @@ _CARD_COMPONENT_FIELDS = {"Type": str, "Format": str, "Text": str, "Url": str}
 _CARD_BUTTON_FIELDS = {"Type": str, "Text": str, "PhoneNumber": str, "Url": str, "UrlType": str}
 
 
+# Every error code the reference documents for CAMS (cams.md §6, and the error table of the
+# UpdatePhoneMessageQrdl page), with the HTTP status and message the emulator answers it
+# with: the four codes of the API pages and the gateway's codes as documented; the business
+# codes, whose status no page states, on HTTP 200 with Code set (as this emulator's own
+# refusals). The messages of the four API codes, Throttling.User and ServiceUnavailable are
+# documented; the others are the emulator's wording.
+DOCUMENTED_ERRORS: dict[str, tuple[int, str]] = {
+    # the error table of the API pages (HTTP 400)
+    "Product.Unsubscript": (400, "You have not subscribed to the specified product."),
+    "Ram.PermissionDeny": (400, "You are not authorized to perform the operation."),
+    "System.LimitControl": (400, "The system is under flow control."),
+    "Unknown.ResourceOwnerId": (400, "The resource does not belong to the current user."),
+    # business codes (api-error-codes)
+    "Authentication.NoAuth": (200, "You are not authorized to use this space."),
+    "InvalidParameter.MessageInvalid": (200, "The message content is invalid."),
+    "InvalidParameter.FooterHaveVariable": (200, "The footer has a variable."),
+    "InvalidParameter.HeaderMoreVarable": (200, "The header has more than one variable."),
+    "InvalidParameter.HeaderMoreVariable": (200, "The header has more than one variable."),
+    "InvalidParameter.HeaderTypeNotSupport": (200, "The header format is not supported."),
+    "InvalidParameter.ButtonTextHaveVariable": (200, "A button text has a variable."),
+    "InvalidParameter.UrlMoreVarable": (200, "A URL has more than one variable."),
+    "InvalidParameter.PhoneNumberError": (200, "The phone number is invalid."),
+    "InvalidParameter.TemplateNameExist": (200, "The template name exists."),
+    "InvalidParameter.CreateError": (200, "The template could not be created."),
+    "InvalidParameter.PageInvalid": (200, "The Page parameter is invalid."),
+    "InvalidParameter.LanguageNotSupport": (200, "The language is not supported."),
+    "InvalidParameter.AuditStatusNotSupport": (200, "The audit status is not supported."),
+    "InvalidParameter.TemplateTypeNotSupport": (200, "The template type is not supported."),
+    "DelError.TemplateNotExist": (200, "The template does not exist."),
+    "TemplateListError.QueryError": (200, "The template list could not be queried."),
+    "DetailError.TemplateNotExist": (200, "The template does not exist."),
+    # the API gateway's common codes
+    "Throttling.User": (400, "Request was denied due to user flow control."),
+    "Throttling.Api": (400, "Request was denied due to api flow control."),
+    "Throttling": (400, "Request was denied due to flow control."),
+    "SignatureDoesNotMatch": (400, "The request signature does not conform to Aliyun standards."),
+    "SignatureNonceUsed": (400, "The request signature nonce has been used."),
+    "InvalidTimeStamp.Expired": (400, "Specified time stamp or date value is expired."),
+    "InvalidTimeStamp.Format": (400, "Specified time stamp or date value is not well formatted."),
+    "IncompleteSignature": (400, "The request signature is incomplete."),
+    "InvalidAccessKeyId.NotFound": (404, "Specified access key is not found."),
+    "InvalidAccessKeyId.Inactive": (400, "Specified access key is disabled."),
+    "MissingParameter": (400, "A required parameter is missing."),
+    "InvalidParameter": (400, "A parameter is invalid."),
+    "UnsupportedHTTPMethod": (400, "The HTTP method is not supported."),
+    "InvalidApi.NotFound": (404, "Specified api is not found."),
+    "InvalidAction": (403, "Specified action is not valid."),
+    "Forbidden.RAM": (403, "User not authorized to operate on the specified resource."),
+    "InternalError": (500, "The request processing has failed due to some unknown error."),
+    "ServiceUnavailable": (503, "The request has failed due to a temporary failure."),
+}
+
+
 class ApiError(Exception):
     """A refusal with the provider's code. ``status`` 200 for business refusals."""
 

@@ -16,7 +16,8 @@ import random
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -25,6 +26,11 @@ import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 Clock = Callable[[], float]  # seconds since the epoch
+
+# The page-size cap of an emulator whose ``create_app`` is given none (0 or None: only the
+# API's own maximum). The test suite sets it (``pytest --page-cap N``) to run the provider
+# tests against servers that return fewer items per page than the clients ask for.
+page_cap_default: int | None = None
 
 DEFAULT_ACCESS_KEY_ID = "sandbox-access-key-id"
 DEFAULT_ACCESS_KEY_SECRET = "sandbox-access-key-secret"  # noqa: S105 - a published fake
@@ -69,36 +75,60 @@ class FaultConfig:
 
 
 class RateLimit:
-    """Token bucket per key (an access key, optionally with an action): ``qps`` tokens per
-    second, holding at most ``burst`` (default ``qps``, at least 1).
+    """Token buckets per key and scope (an access key, and the API where the provider counts
+    each API apart): ``qps`` tokens per second, holding at most ``burst`` (default: one
+    second of requests, at least 1). ``per_scope`` gives the scopes with a rate of their
+    own; every other scope gets ``qps``. A rate of None or 0 is no limit.
 
-    This is the emulator's view of a provider's flow control: a request that finds the
+    This is the emulator's view of a provider's flow control: a request that finds its
     bucket empty is refused, as the real gateway refuses it.
     """
 
     def __init__(
-        self, qps: float | None, burst: float | None = None, clock: Clock = time.monotonic
+        self,
+        qps: float | None,
+        burst: float | None = None,
+        clock: Clock = time.monotonic,
+        per_scope: Mapping[str, float] | None = None,
     ):
         self.qps = qps
-        self.burst = max(1.0, burst if burst is not None else (qps or 1.0))
+        self.per_scope = dict(per_scope or {})
+        self.burst = burst
         self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
         self._lock = threading.Lock()
         self.refused = 0
+        self.refused_by: Counter[str] = Counter()  # refusals by scope
 
-    def allow(self, key: str) -> bool:
-        if not self.qps:
+    def rate(self, scope: str = "") -> float | None:
+        """Requests per second allowed in ``scope`` (None: no limit)."""
+        return self.per_scope.get(scope, self.qps) or None
+
+    def allow(self, key: str, scope: str = "") -> bool:
+        qps = self.rate(scope)
+        if not qps:
             return True
+        burst = max(1.0, self.burst if self.burst is not None else qps)
         with self._lock:
             now = self._clock()
-            tokens, last = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.qps)
+            tokens, last = self._buckets.get((key, scope), (burst, now))
+            tokens = min(burst, tokens + max(0.0, now - last) * qps)
             if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
+                self._buckets[(key, scope)] = (tokens, now)
                 self.refused += 1
+                self.refused_by[scope] += 1
                 return False
-            self._buckets[key] = (tokens - 1.0, now)
+            self._buckets[(key, scope)] = (tokens - 1.0, now)
             return True
+
+
+def page_cap(given: int | None) -> int | None:
+    """The page-size cap an emulator applies: ``given``, else ``page_cap_default``; None
+    when neither caps (0 means no cap)."""
+    cap = given if given is not None else page_cap_default
+    if cap is not None and cap < 0:
+        raise ValueError("page_cap must be 0 (no cap) or a positive number of items")
+    return cap or None
 
 
 class JsonState:

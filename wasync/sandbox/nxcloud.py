@@ -39,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from wasync.sandbox import common
 from wasync.sandbox.common import (
     DEFAULT_ACCESS_KEY_ID,
     DEFAULT_ACCESS_KEY_SECRET,
@@ -50,7 +51,9 @@ from wasync.sandbox.common import (
 )
 from wasync.sandbox.nxcloud_state import (
     DAY,
+    FAILURE_MESSAGE,
     MAX_PAGE_LIMIT,
+    MESSAGES,
     BusinessError,
     NxcloudEmulator,
     ScriptedReply,
@@ -60,13 +63,7 @@ __all__ = ["MAX_PAGE_LIMIT", "NxcloudEmulator", "create_app"]
 
 SKEW_MS = 60_000
 SIGNED_HEADERS = ("accessKey", "action", "bizType", "ts")
-AUTH_MESSAGES = {
-    1001: "Missing common parameters",
-    1002: "Parameter error",
-    1003: "Invalid signature",
-    1004: "Timestamp has expired",
-    1005: "Insufficient permissions",
-}
+AUTH_MESSAGES = {code: MESSAGES[code] for code in (1001, 1002, 1003, 1004, 1005)}
 # path action -> the action header values accepted there (the async page shows createTemplate)
 ACTIONS: dict[str, frozenset[str]] = {
     "createTemplate": frozenset({"createTemplate"}),
@@ -83,7 +80,7 @@ def envelope(
     code: int, data: Any = None, message: str | None = None, status: int = 200
 ) -> Response:
     if message is None:
-        message = "Request successful" if code == 0 else "Request failed"
+        message = MESSAGES.get(code, FAILURE_MESSAGE)
     return JSONResponse({"code": code, "data": data, "message": message}, status_code=status)
 
 
@@ -266,6 +263,7 @@ def create_app(
     approve_after: float | None = None,
     apps: Mapping[str, Collection[str]] | None = None,
     name_reuse_lock: float = 30 * DAY,
+    page_cap: int | None = None,
 ) -> Starlette:
     """The emulator as an ASGI app; ``app.state.emulator`` is its ``NxcloudEmulator``.
 
@@ -274,7 +272,8 @@ def create_app(
     9006. ``qps`` limits requests per accessKey (0 turns the limit off). ``approve_after``
     approves PENDING templates that many seconds after create or update; None keeps them
     pending until reviewed. ``name_reuse_lock`` is Meta's lock on the name of a deleted
-    approved template.
+    approved template. ``page_cap``: getTemplate returns at most that many templates a
+    page, whatever ``limit`` asks; None: ``common.page_cap_default``; 0: no cap.
     """
     emulator = NxcloudEmulator(
         state_dir=state_dir,
@@ -282,12 +281,13 @@ def create_app(
         approve_after=approve_after,
         apps=apps,
         name_reuse_lock=name_reuse_lock,
+        page_cap=common.page_cap(page_cap),
     )
     gateway = _Gateway(
         emulator,
         access_key_id=access_key_id,
         access_key_secret=access_key_secret,
-        rate=RateLimit(qps or None),
+        rate=RateLimit(qps or None, clock=clock),
         faults=faults or FaultConfig(),
         clock=clock,
     )

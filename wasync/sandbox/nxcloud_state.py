@@ -18,7 +18,12 @@ What it emulates, and the choices made where the documentation is silent:
   OTP buttons as ``type: URL`` buttons pointing at ``https://www.whatsapp.com/otp/code/``;
 - lenient elsewhere: unknown component and button fields are stored and echoed;
 - getTemplate pages by opaque keyset cursors: ``limit`` defaults to 20 and is capped at
-  ``MAX_PAGE_LIMIT``; ``paging.next`` / ``previous`` only when such a page exists.
+  ``MAX_PAGE_LIMIT`` (or at ``page_cap``); ``paging.next`` / ``previous`` only when such a
+  page exists;
+- CAROUSEL components (``cards`` of HEADER, BODY and BUTTONS, as the updateTemplate page's
+  card table has them) under Meta's carousel rules;
+- updateTemplate answers the page's example verbatim (``{"success": true}``, no id) and
+  does not apply a ``message_send_ttl_seconds``, which the page does not list.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ from wasync.sandbox.common import Clock, JsonState
 
 MAX_PAGE_LIMIT = 100
 DEFAULT_PAGE_LIMIT = 20
+CARDS_MIN, CARDS_MAX, CARD_BODY_MAX = 2, 10, 160  # Meta's carousel rules
+CARD_BUTTONS = frozenset({"QUICK_REPLY", "URL", "PHONE_NUMBER"})
 DAY = 86400.0
 STATUSES = frozenset(
     {
@@ -63,12 +70,31 @@ NAME = re.compile(r"[a-z0-9_]{1,512}")
 LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 PHONE = re.compile(r"\d{6,15}")
 
+# The response codes of the template pages, with the current (Chinese) page's words
+# (sources: nxcloud-updateTemplate); 9003..9010 and 9099 as the 2023 English pages of other
+# endpoints give them (reference: nxcloud.md §3.2).
+SUCCESS_MESSAGE = "请求成功"
+FAILURE_MESSAGE = "请求失败"
 MESSAGES = {
-    -1: "Request failed",
-    9000: "Parameter exception",
-    9001: "System business error",
-    9002: "Merchant phone number error",
-    9006: "The WhatsApp number is not bound to the application",
+    0: SUCCESS_MESSAGE,
+    -1: FAILURE_MESSAGE,
+    # authentication, "1000~100X" (the calling-convention page)
+    1001: "Missing common parameters",
+    1002: "Parameter error",
+    1003: "Invalid signature",
+    1004: "Timestamp has expired",
+    1005: "Insufficient permissions",
+    9000: "参数异常",
+    9001: "系统业务错误",
+    9002: "商户手机号错误",
+    9003: "Application does not exist/unavailable",
+    9004: "No corresponding country pricing for the application",
+    9005: "Insufficient account balance",
+    9006: "该whatsapp号码未绑定应用",
+    9007: "Non-integrator request",
+    9008: "APPKEY does not exist",
+    9009: "Maximum of 1000 customer applications reached",
+    9010: "Auth-mechanism customer info differs from the APPKEY's customer",
     9099: "WhatsApp error",
 }
 
@@ -78,7 +104,7 @@ class BusinessError(Exception):
 
     def __init__(self, code: int, message: str | None = None, data: Any = None) -> None:
         self.code = code
-        self.message = message or MESSAGES.get(code, "Request failed")
+        self.message = message or MESSAGES.get(code, FAILURE_MESSAGE)
         self.data = data
         super().__init__(f"{code}: {self.message}")
 
@@ -126,8 +152,10 @@ class NxcloudEmulator:
         approve_after: float | None = None,
         apps: Mapping[str, Collection[str]] | None = None,
         name_reuse_lock: float = 30 * DAY,
+        page_cap: int | None = None,
     ) -> None:
         self.clock = clock
+        self.page_cap = page_cap  # at most this many templates a page, whatever limit asks
         self.approve_after = approve_after
         self.apps = {k: frozenset(v) for k, v in apps.items()} if apps is not None else None
         self.name_reuse_lock = name_reuse_lock
@@ -201,7 +229,7 @@ class NxcloudEmulator:
         reply = ScriptedReply(
             action,
             code,
-            message or MESSAGES.get(code, "Request failed"),
+            message or MESSAGES.get(code, FAILURE_MESSAGE),
             data,
             http_status,
             raw,
@@ -300,7 +328,7 @@ class NxcloudEmulator:
         category = body.get("category")
         if category is not None and category not in CATEGORIES:
             raise parameter_error("category must be MARKETING, UTILITY or AUTHENTICATION")
-        ttl = _ttl(body)
+        # The page lists no message_send_ttl_seconds: one sent is not applied.
         with self._lock:
             self._advance()
             record = self._phones.get(phone, {}).get(template_id)
@@ -340,17 +368,18 @@ class NxcloudEmulator:
             record["components"] = components
             if category is not None:
                 record["category"] = category
-            if ttl is not None:
-                record["message_send_ttl_seconds"] = ttl
             record["status"] = "PENDING"
             record["rejected_reason"] = "NONE"
             record["review_due"] = self._due(now)
             self._save()
-            return {"id": template_id}
+            # The page's success reply, verbatim: no id (the template keeps its own).
+            return {"success": True}
 
     def get_template(self, body: Mapping[str, Any]) -> dict[str, Any]:
         phone = self._common(body)
         limit = _limit(body.get("limit"))
+        if self.page_cap:
+            limit = min(limit, self.page_cap)
         name = body.get("name")
         if name is not None and not isinstance(name, str):
             raise parameter_error("name must be a string")
@@ -498,9 +527,19 @@ class NxcloudEmulator:
                 if not isinstance(buttons, list) or not buttons:
                     raise parameter_error(f"{where}.buttons is required")
                 c["buttons"] = [_button(b, f"{where}.buttons", authentication) for b in buttons]
+            elif kind == "CAROUSEL":
+                c = self._carousel(c, where, category)
             else:
-                raise parameter_error(f"{where}.type must be HEADER, BODY, FOOTER or BUTTONS")
+                raise parameter_error(
+                    f"{where}.type must be HEADER, BODY, FOOTER, BUTTONS or CAROUSEL"
+                )
             out.append(c)
+        kinds = {c["type"] for c in out}
+        if "CAROUSEL" in kinds and kinds & {"HEADER", "FOOTER", "BUTTONS"}:
+            raise meta_error(
+                "Invalid parameter",
+                "A carousel template has a body and cards only: no header, footer or buttons.",
+            )
         if authentication and expiry is not None:  # Meta repeats the expiry in the OTP link
             for c in out:
                 for b in c.get("buttons", []):
@@ -510,6 +549,73 @@ class NxcloudEmulator:
                         )
                         b["example"] = [b["url"].replace("{{1}}", "123456")]
         return out
+
+    def _carousel(self, c: dict[str, Any], where: str, category: str) -> dict[str, Any]:
+        """A CAROUSEL component: ``cards``, each with ``components`` of type HEADER (an
+        IMAGE or VIDEO sample), BODY and BUTTONS (the updateTemplate page's card table),
+        under Meta's rules: MARKETING only, 2 to 10 cards of the same shape, a card body of
+        at most 160 characters, at most two buttons a card."""
+        if category != "MARKETING":
+            raise meta_error("Invalid parameter", "Carousel templates are MARKETING templates.")
+        cards = c.get("cards")
+        if not isinstance(cards, list) or not CARDS_MIN <= len(cards) <= CARDS_MAX:
+            raise meta_error(
+                "Invalid parameter", f"{where}: a carousel has {CARDS_MIN} to {CARDS_MAX} cards."
+            )
+        shapes = []
+        out_cards = []
+        for i, card in enumerate(cards):
+            at = f"{where}.cards[{i}]"
+            parts = card.get("components") if isinstance(card, dict) else None
+            if not isinstance(parts, list) or not parts:
+                raise parameter_error(f"{at}.components is required")
+            out_parts = []
+            for j, raw in enumerate(parts):
+                part_at = f"{at}.components[{j}]"
+                if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+                    raise parameter_error(f"{part_at}.type is required")
+                part = copy.deepcopy(raw)
+                part["type"] = kind = part["type"].upper()
+                if kind == "HEADER":
+                    if str(part.get("format", "")).upper() not in {"IMAGE", "VIDEO"}:
+                        raise meta_error(
+                            "Invalid parameter", f"{part_at}: a card header is an IMAGE or VIDEO."
+                        )
+                    part = self._header(part, part_at, False)
+                elif kind == "BODY":
+                    part = _body(part, part_at, False)
+                    if len(part["text"]) > CARD_BODY_MAX:
+                        raise meta_error(
+                            "Invalid parameter",
+                            f"{part_at}: a card body has at most {CARD_BODY_MAX} characters.",
+                        )
+                elif kind == "BUTTONS":
+                    buttons = part.get("buttons")
+                    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 2:
+                        raise meta_error(
+                            "Invalid parameter", f"{part_at}: a card has one or two buttons."
+                        )
+                    part["buttons"] = [_button(b, f"{part_at}.buttons", False) for b in buttons]
+                    if any(b["type"] not in CARD_BUTTONS for b in part["buttons"]):
+                        raise meta_error(
+                            "Invalid parameter",
+                            f"{part_at}: card buttons are QUICK_REPLY, URL or PHONE_NUMBER.",
+                        )
+                else:
+                    raise parameter_error(f"{part_at}.type must be HEADER, BODY or BUTTONS")
+                out_parts.append(part)
+            if not any(p["type"] == "HEADER" for p in out_parts):
+                raise meta_error("Invalid parameter", f"{at}: every card has a media header.")
+            shapes.append(
+                [
+                    (p["type"], p.get("format"), [b["type"] for b in p.get("buttons", [])])
+                    for p in out_parts
+                ]
+            )
+            out_cards.append({**card, "components": out_parts})
+        if any(shape != shapes[0] for shape in shapes):
+            raise meta_error("Invalid parameter", f"{where}: all cards have the same components.")
+        return {**c, "cards": out_cards}
 
     def _header(self, c: dict[str, Any], where: str, authentication: bool) -> dict[str, Any]:
         if authentication:

@@ -1,7 +1,8 @@
 """Turn pydantic's ``ValidationError`` into findings a person can act on.
 
 Pydantic reports each error with a ``loc`` tuple that mixes data keys, list indexes and, for
-discriminated unions, the tag it chose (``("components", 0, "BODY", "text")``). Walking the
+discriminated unions, the tag it chose (``("components", 0, "BODY", "text")``, or a
+function's choice such as ``("qps", "map", "ListChatappTemplate")``). Walking the
 model types alongside the ``loc`` separates the tags from the data path, finds the model that
 refused an unknown key (to suggest the key meant), and the allowed values of a ``Literal``.
 
@@ -20,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Discriminator, Tag, ValidationError
 from pydantic.fields import FieldInfo
 
 from wasync.spec.yaml import DataPath, PathPart
@@ -112,8 +113,10 @@ class _Union:
 
 
 def _unwrap(tp: Any) -> Any:
-    """Strip ``Annotated`` and ``X | None``; a discriminated union becomes ``_Union``."""
+    """Strip ``Annotated`` and ``X | None``; a discriminated union becomes ``_Union`` (one
+    chosen by a field's value, or by a function, whose members carry a ``Tag``)."""
     discriminator: str | None = None
+    chosen = False  # a callable Discriminator: members are Annotated[X, Tag(name)]
     while True:
         origin = get_origin(tp)
         if origin is typing.Annotated:
@@ -121,9 +124,13 @@ def _unwrap(tp: Any) -> Any:
             for meta in args[1:]:
                 if isinstance(meta, FieldInfo) and isinstance(meta.discriminator, str):
                     discriminator = meta.discriminator
+                elif isinstance(meta, Discriminator) and callable(meta.discriminator):
+                    chosen = True
             tp = args[0]
         elif origin is Union or origin is types.UnionType:
             members = [a for a in get_args(tp) if a is not type(None)]
+            if chosen:
+                return _Union("", _tagged(members))
             if discriminator is not None:
                 return _Union(discriminator, _tags(members, discriminator))
             if len(members) == 1:
@@ -140,6 +147,16 @@ def _tags(members: list[Any], field: str) -> dict[str, Any]:
         annotation = member.model_fields[field].annotation
         for tag in get_args(annotation):
             out[str(tag)] = member
+    return out
+
+
+def _tagged(members: list[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for member in members:
+        args = get_args(member) if get_origin(member) is typing.Annotated else (member,)
+        for meta in args[1:]:
+            if isinstance(meta, Tag):
+                out[meta.tag] = args[0]
     return out
 
 

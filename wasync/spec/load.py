@@ -73,6 +73,8 @@ class LoadedSpecs:
     desired: Desired
     source_map: SourceMap
     files: tuple[str, ...]  # as shown in messages, in load order
+    # what is valid but relies on a guess about the provider (``wasync validate`` shows it)
+    warnings: tuple[Problem, ...] = ()
 
     def summary(self) -> str:
         """``specs: 12 templates, 5 QR codes in 3 files``."""
@@ -143,6 +145,7 @@ class _Loader:
         self.limits = limits
         self.providers = providers
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.source_map = SourceMap()
         self.first: dict[str, Location] = {}
         self.pinned: dict[tuple[str, str, str], Location] = {}
@@ -163,7 +166,8 @@ class _Loader:
                 continue
             self._file(doc.data, doc.positions)
         desired = Desired(qr_codes=tuple(self.qr_codes), templates=tuple(self.templates))
-        return LoadedSpecs(desired, self.source_map, tuple(shown))
+        warnings = tuple(sorted(self.warnings, key=Problem.sort_key))
+        return LoadedSpecs(desired, self.source_map, tuple(shown), warnings)
 
     def _error(
         self, positions: Positions, path: DataPath, message: str, *, key: bool = False
@@ -255,6 +259,7 @@ class _Loader:
             self.templates.append(resource)
         check(resource, ctx, traits, self.providers)
         self.problems += ctx.problems
+        self.warnings += ctx.warnings
 
     def _pin(self, qr: QrCode, ctx: Ctx, here: Location) -> None:
         if qr.code is None:

@@ -20,8 +20,23 @@ PLUGIN = ProviderPlugin(
             example="${ALIBABA_CLOUD_ACCESS_KEY_SECRET}", sandbox="sandbox-access-key-secret"
         ),
     },
-    # 5/s per user for QR operations and template list/get/delete (reference/cams.md).
-    limits=RateLimits(default=5.0),
+    # Per Alibaba Cloud account (the AccessKey's owner), region and API (reference/cams.md
+    # §2, §3.4): 5/s for each QR code API; 50/s to create or modify a template; 5/s to
+    # list, read or delete one.
+    limits=RateLimits(
+        default=5.0,
+        per_api={
+            "CreatePhoneMessageQrdl": 5.0,
+            "UpdatePhoneMessageQrdl": 5.0,
+            "ListPhoneMessageQrdl": 5.0,
+            "DeletePhoneMessageQrdl": 5.0,
+            "CreateChatappTemplate": 50.0,
+            "ModifyChatappTemplate": 50.0,
+            "ListChatappTemplate": 5.0,
+            "GetChatappTemplateDetail": 5.0,
+            "DeleteChatappTemplate": 5.0,
+        },
+    ),
     client=lazy_client("wasync.providers.cams.client", "CamsProvider"),
     emulator=lazy_emulator(
         "wasync.sandbox.cams",

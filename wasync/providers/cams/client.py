@@ -44,9 +44,12 @@ ABSENT_CODES = frozenset(
         "InvalidQrdlCode.NotFound",
     }
 )
-_TRANSIENT_CODES = frozenset({"ServiceUnavailable", "InternalError", "SignatureNonceUsed"})
+_TRANSIENT_CODES = frozenset(
+    {"ServiceUnavailable", "InternalError", "SignatureNonceUsed", "TemplateListError.QueryError"}
+)
 # The gateway gave up waiting for CAMS, which may have acted meanwhile.
 _TIMEOUT_CODES = frozenset({"ServiceTimeout", "GatewayTimeout", "RequestTimeout"})
+_BUG = "wasync sent a request CAMS does not accept; please report this as a bug"
 
 
 _REQUEST_ID = re.compile(r'"RequestId"\s*:\s*"([0-9A-Za-z-]{1,64})"')
@@ -71,35 +74,104 @@ def classify(code: str, http_status: int | None) -> ErrorClass:
     return ErrorClass.FATAL
 
 
+def _hints(action: str, account: str) -> dict[str, str]:
+    """What the user can do about each code CAMS documents (reference/cams.md §6)."""
+    grant = f"grant the RAM identity of account {account} the action cams:{action}"
+    endpoint = f"check the endpoint of account {account}: it does not look like the CAMS API"
+    return {
+        # the error table of the API pages
+        "Product.Unsubscript": (
+            "subscribe to (activate) Chat App Message Service (CAMS) in the console of the "
+            f"Alibaba Cloud account that owns the access key of account {account}, then run "
+            "wasync again"
+        ),
+        "Ram.PermissionDeny": grant,
+        "Forbidden.RAM": grant,
+        "NoPermission": grant,
+        "Unknown.ResourceOwnerId": (
+            f"check cust_space_id of account {account}, and that the phone number belongs "
+            "to a WABA of that space: CAMS says they are not this access key owner's"
+        ),
+        # the business codes
+        "Authentication.NoAuth": (
+            f"the access key of account {account} may not use this space: check "
+            "cust_space_id, or have the ISV authorise this customer"
+        ),
+        "InvalidParameter.MessageInvalid": (
+            "CAMS refused the template's content; run wasync validate and check the "
+            "component it names"
+        ),
+        "InvalidParameter.FooterHaveVariable": "remove the {{n}} variable from the FOOTER",
+        "InvalidParameter.HeaderMoreVarable": "a HEADER takes at most one {{1}} variable",
+        "InvalidParameter.HeaderMoreVariable": "a HEADER takes at most one {{1}} variable",
+        "InvalidParameter.HeaderTypeNotSupport": (
+            "use a HEADER format CAMS takes: TEXT, IMAGE, DOCUMENT or VIDEO"
+        ),
+        "InvalidParameter.ButtonTextHaveVariable": "remove the {{n}} variable from button texts",
+        "InvalidParameter.UrlMoreVarable": "a URL button takes one {{1}} variable, at its end",
+        "InvalidParameter.PhoneNumberError": (
+            "use a number of a WABA in this space: country code then number, digits only"
+        ),
+        "InvalidParameter.TemplateNameExist": (
+            "a template with this name and language exists already; run wasync plan again"
+        ),
+        "InvalidParameter.CreateError": (
+            "CAMS could not create the template; check it in the CAMS console (Template "
+            "Management), fix what it reports, and run wasync apply again"
+        ),
+        "InvalidParameter.PageInvalid": _BUG,
+        "InvalidParameter.LanguageNotSupport": (
+            "use a language code CAMS supports, e.g. en, en_US, zh_CN"
+        ),
+        "InvalidParameter.AuditStatusNotSupport": (
+            "CAMS edits only unreviewed or rejected templates; delete and recreate it instead"
+        ),
+        "InvalidParameter.TemplateTypeNotSupport": _BUG,
+        "TemplateListError.QueryError": "CAMS could not list the templates; retrying is safe",
+        # the API gateway's codes
+        "SignatureDoesNotMatch": f"check access_key_secret for account {account}",
+        "IncompleteSignature": f"check access_key_secret for account {account}",
+        "SignatureNonceUsed": "the provider failed before acting; retrying is safe",
+        "InvalidTimeStamp.Expired": (
+            "this machine's clock is more than 15 minutes off; synchronise it (NTP)"
+        ),
+        "InvalidTimeStamp.Format": _BUG,
+        "InvalidAccessKeyId.NotFound": (
+            f"Alibaba Cloud does not know the access_key_id of account {account}; check it"
+        ),
+        "InvalidAccessKeyId.Inactive": (
+            f"the access key of account {account} is disabled; enable it or use another"
+        ),
+        "MissingCustSpaceId": (
+            f"set cust_space_id of account {account} in wasync.yaml: the Space ID (ISV) or "
+            "instance ID shown on the Channel Management page of the CAMS console"
+        ),
+        "MissingParameter": _BUG,
+        "UnsupportedHTTPMethod": endpoint,
+        "InvalidApi.NotFound": endpoint,
+        "InvalidAction": endpoint,
+        "InternalError": "the provider failed before acting; retrying is safe",
+        "ServiceUnavailable": "the provider failed before acting; retrying is safe",
+    }
+
+
 def hint_for(code: str, action: str, account: str) -> str | None:
     """What the user can do about a refusal, in a few words."""
-    if code in ("SignatureDoesNotMatch", "IncompleteSignature"):
-        return f"check access_key_secret for account {account}"
-    if code == "InvalidAccessKeyId.NotFound":
-        return f"Alibaba Cloud does not know the access_key_id of account {account}; check it"
-    if code == "InvalidAccessKeyId.Inactive":
-        return f"the access key of account {account} is disabled; enable it or use another"
-    if code in ("Ram.PermissionDeny", "Forbidden.RAM", "NoPermission"):
-        return f"grant the RAM identity of account {account} the action cams:{action}"
-    if code == "InvalidTimeStamp.Expired":
-        return "this machine's clock is more than 15 minutes off; synchronise it (NTP)"
-    if code == "Product.Unsubscript":
-        return f"activate Chat App Message Service (CAMS) for the owner of account {account}"
-    if code == "Unknown.ResourceOwnerId":
-        return f"check cust_space_id of account {account}: the space is not this key's"
-    if code == "InvalidParameter.PhoneNumberError":
-        return "use a number of this space: country code then number, digits only"
-    if code == "InvalidParameter.TemplateNameExist":
-        return "a template with this name and language exists already; run wasync plan again"
-    if code == "InvalidParameter.AuditStatusNotSupport":
-        return "CAMS edits only unreviewed or rejected templates; delete and recreate it instead"
+    known = _hints(action, account).get(code)
+    if known is not None:
+        return known
     if code in ABSENT_CODES:
         return "it is gone at the provider; run wasync plan again"
     if _is_throttling(code):
-        return f"the request rate limit was hit; retry later or lower qps of account {account}"
+        return (
+            "the request rate limit was hit; wasync slows down and retries; if it keeps "
+            f"happening, lower qps of account {account} (per API: qps: {{{action}: N}})"
+        )
     if classify(code, None) is ErrorClass.TRANSIENT:
         return "the provider failed before acting; retrying is safe"
-    if code.startswith(("InvalidParameter", "Missing", "Invalid")):
+    if code.startswith("Missing"):
+        return _BUG
+    if code.startswith(("InvalidParameter", "Invalid")):
         return "the provider refused a value; run wasync validate and check the field named"
     return None
 
@@ -239,7 +311,7 @@ class CamsProvider(HttpProvider[Params, dict[str, Any]]):
         if not isinstance(data, dict):
             raise self._bad_reply(action, body, "the reply has no Data object")
         for key in keys:
-            if not isinstance(data.get(key), str) or not data[key]:
+            if not isinstance(data.get(key), str) or not data[key].strip():
                 raise self._bad_reply(action, body, f"the reply's Data has no {key}")
         return data
 
@@ -263,7 +335,8 @@ class CamsProvider(HttpProvider[Params, dict[str, Any]]):
             raise self._bad_reply(action, body, "the reply's Data is not a list")
         codes = []
         for item in data:
-            if not isinstance(item, dict) or not isinstance(item.get("QrdlCode"), str):
+            code = item.get("QrdlCode") if isinstance(item, dict) else None
+            if not isinstance(item, dict) or not isinstance(code, str) or not code.strip():
                 raise self._bad_reply(action, body, "a listed QR code has no QrdlCode")
             codes.append(mapping.qr_from_wire(self.account, phone, item))
         return codes
@@ -296,6 +369,7 @@ class CamsProvider(HttpProvider[Params, dict[str, Any]]):
         """Every page of ListChatappTemplate; ``filters`` are its own (``Name``, ...)."""
         action = "ListChatappTemplate"
         listed: dict[tuple[str, str], RemoteTemplate] = {}
+        received = 0
         for index in range(1, _MAX_PAGES + 1):
             page = mapping.compact_json({"Index": index, "Size": LIST_PAGE_SIZE})
             body = await self._read(
@@ -317,9 +391,11 @@ class CamsProvider(HttpProvider[Params, dict[str, Any]]):
                         "a listed template lacks TemplateCode, TemplateName or Language",
                     ) from None
                 listed.setdefault((template.id, template.language), template)
-            if len(items) < LIST_PAGE_SIZE or (
-                total is not None and index * LIST_PAGE_SIZE >= total
-            ):
+            # With Total, the listing ends once that many came back (a server may cap the
+            # page below LIST_PAGE_SIZE); only without it does a short page end it.
+            received += len(items)
+            done = received >= total if total is not None else len(items) < LIST_PAGE_SIZE
+            if done or not items:
                 return list(listed.values())
         raise self._bad_reply(action, {}, f"the listing did not end after {_MAX_PAGES} pages")
 

@@ -450,7 +450,8 @@ def qr_from_wire(account: str, phone: str, data: Mapping[str, Any]) -> RemoteQrC
     return RemoteQrCode(
         account=account,
         phone=str(data.get("PhoneNumber") or phone),
-        code=str(data["QrdlCode"]),
+        # The documented UpdatePhoneMessageQrdl reply ends the code with a newline.
+        code=str(data["QrdlCode"]).strip(),
         prefilled_message=str(data.get("PrefilledMessage") or ""),
         image=str(data.get("GenerateQrImage") or ""),
         deep_link_url=str(data.get("DeepLinkUrl") or ""),

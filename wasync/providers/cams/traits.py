@@ -1,6 +1,12 @@
 """What the planner must know about CAMS (reference/cams.md)."""
 
-from wasync.traits import CAROUSEL, ProviderTraits
+from wasync.traits import (
+    CARD_EXAMPLES,
+    CAROUSEL,
+    HEADER_EXAMPLE,
+    URL_BUTTON_EXAMPLE,
+    ProviderTraits,
+)
 
 CAMS_TRAITS = ProviderTraits(
     name="cams",
@@ -18,4 +24,14 @@ CAMS_TRAITS = ProviderTraits(
     # A media sample goes up as the header's Url and may come back as CAMS's own copy;
     # CAMS has no field for Meta's zero-tap terms flag (see providers/cams/mapping.py).
     write_only_component_keys=frozenset({"header_url", "zero_tap_terms_accepted"}),
+    # CAMS documents the Example map's keys for body variables only ({"1": "Bob"}); the
+    # keys of these are wasync's own (providers/cams/mapping.py, docs/provider-fidelity.md).
+    guessed_examples=(
+        (HEADER_EXAMPLE, "the Example key header.1"),
+        (URL_BUTTON_EXAMPLE, "the Example key button.<b>.1"),
+        (
+            CARD_EXAMPLES,
+            "the Example keys card.<c>.body.<n>, card.<c>.header.1, card.<c>.button.<b>.1",
+        ),
+    ),
 )

@@ -18,8 +18,12 @@ PLUGIN = ProviderPlugin(
             example="${NXCLOUD_SECRET_KEY}", sandbox="sandbox-access-key-secret"
         ),
     },
-    # None documented; a conservative default, configurable per account (qps:).
-    limits=RateLimits(default=5.0),
+    # None documented: one conservative budget that every API shares, per access key;
+    # configurable per account (qps:, a number or per API).
+    limits=RateLimits(
+        default=5.0,
+        apis=frozenset({"createTemplate", "updateTemplate", "getTemplate", "deleteTemplate"}),
+    ),
     client=lazy_client("wasync.providers.nxcloud.client", "NxcloudProvider"),
     emulator=lazy_emulator(
         "wasync.sandbox.nxcloud", {"access_key_id": "access_key", "access_key_secret": "secret_key"}

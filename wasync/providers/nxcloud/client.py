@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NoReturn, TypeGuard, Unpack
 
 import httpx
@@ -176,20 +176,40 @@ class NxcloudProvider(HttpProvider[NxRequest, Any]):
         return self._sent(template, phone, id_, wire, template.category)
 
     async def update_template(self, current: RemoteTemplate, desired: Template) -> RemoteTemplate:
-        """updateTemplate by id: the components are replaced as a whole. The category goes
-        along only when it changes on a REJECTED template, the one case NXCloud allows;
-        otherwise the remote category stays and the next plan reports the difference."""
+        """updateTemplate by id, with the fields its page lists (appkey, business_phone,
+        messaging_product, category, template_id, components): the components are replaced
+        as a whole. The category goes along only when it changes on a REJECTED template,
+        the one case NXCloud allows; otherwise the remote category stays and the next plan
+        reports the difference. No ``message_send_ttl_seconds``: the page does not list it
+        (the traits say a TTL change cannot be made by an update).
+
+        The documented reply is ``data: {"success": true}``, without an id: the template
+        keeps its id. ``success: false`` is a refusal."""
         phone = current.phone or self._phone_of(desired)
         wire = components_to_wire(desired)
         payload = self._base(phone) | {"template_id": current.id}
         category = current.category
         if desired.category != current.category and current.status == "REJECTED":
             payload["category"] = category = desired.category
-        if desired.message_send_ttl_seconds is not None:
-            payload["message_send_ttl_seconds"] = desired.message_send_ttl_seconds
         payload["components"] = wire
         data = await self._call("updateTemplate", NxRequest(payload, phone))
-        return self._sent(desired, phone, self._id_of(data, "updateTemplate"), wire, category)
+        reply = self._object(data, "updateTemplate", "data")
+        success = reply.get("success")
+        if success is False:
+            raise self._error(
+                "updateTemplate",
+                "success=false",
+                f"NXCloud did not apply the update of {current.name} ({current.language}) "
+                f"on {phone}",
+                ErrorClass.FATAL,
+                hint="nothing was changed; check the template's status and review limits in "
+                "the NXCloud console (Meta allows an approved template one edit a day, ten "
+                "a month), then run wasync plan again",
+            )
+        if success is not True and "id" not in reply:  # an older page answered with the id
+            raise self._malformed("updateTemplate", "data has neither success nor id")
+        updated = self._sent(desired, phone, current.id, wire, category)
+        return replace(updated, message_send_ttl_seconds=current.message_send_ttl_seconds)
 
     async def delete_template(self, current: RemoteTemplate) -> None:
         """deleteTemplate by name: every language of ``current.name`` on ``current.phone``

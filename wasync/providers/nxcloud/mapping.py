@@ -3,8 +3,11 @@
 NXCloud passes Meta's template shape through, so this is Meta's mapping
 (``wasync.providers.whatsapp``) plus what NXCloud does its own way:
 
-- only HEADER, BODY, FOOTER and BUTTONS components are documented;
-- media header samples: canonical ``example.header_url`` goes up as
+- HEADER, BODY, FOOTER, BUTTONS and CAROUSEL components are documented (the current
+  updateTemplate page's component table has ``cards``, each with HEADER, BODY and BUTTONS
+  components); no LIMITED_TIME_OFFER;
+- media header samples (of the template, or of a carousel card): canonical
+  ``example.header_url`` goes up as
   ``example.custom_header_handle_url`` and comes back under that name (Meta's own copy,
   ``header_handle``, is dropped with the rest of Meta's shape; ``header_url`` is write-only,
   see the traits);
@@ -21,7 +24,7 @@ from wasync.model import JsonDict, RemoteTemplate, Template, canonical_component
 from wasync.providers.whatsapp.components import component_to_meta, components_from_meta
 from wasync.providers.whatsapp.templates import template_from_meta
 
-COMPONENT_TYPES = frozenset({"HEADER", "BODY", "FOOTER", "BUTTONS"})
+COMPONENT_TYPES = frozenset({"HEADER", "BODY", "FOOTER", "BUTTONS", "CAROUSEL"})
 SAMPLE_URL = "custom_header_handle_url"  # NXCloud's field for a media header's sample URL
 
 
@@ -36,16 +39,27 @@ def components_to_wire(template: Template) -> list[JsonDict]:
         if kind not in COMPONENT_TYPES:
             raise WasyncError(
                 f"{template.address}: components[{index}]: NXCloud documents no {kind} "
-                "component (only HEADER, BODY, FOOTER and BUTTONS); put this template on a "
-                "CAMS account or drop the component"
+                "component (only HEADER, BODY, FOOTER, BUTTONS and CAROUSEL); put this "
+                "template on a CAMS account or drop the component"
             )
-        wire = component_to_meta(component)
-        if kind == "HEADER":
-            wire = _header_to_wire(wire)
-        elif kind == "BUTTONS":
-            wire = {**wire, "buttons": [_button_to_wire(b) for b in wire["buttons"]]}
-        out.append(wire)
+        out.append(_to_wire(component_to_meta(component)))
     return out
+
+
+def _to_wire(wire: JsonDict) -> JsonDict:
+    """One of Meta's components in NXCloud's own forms (a card's components too)."""
+    kind = wire["type"]
+    if kind == "HEADER":
+        return _header_to_wire(wire)
+    if kind == "BUTTONS":
+        return {**wire, "buttons": [_button_to_wire(b) for b in wire["buttons"]]}
+    if kind == "CAROUSEL":
+        cards = [
+            {**card, "components": [_to_wire(c) for c in card["components"]]}
+            for card in wire["cards"]
+        ]
+        return {**wire, "cards": cards}
+    return wire
 
 
 def _header_to_wire(header: JsonDict) -> JsonDict:
@@ -83,7 +97,13 @@ def components_from_wire(raw: Any, category: str, *, where: str = "template") ->
 
 
 def _sample_back(component: JsonDict) -> JsonDict:
-    """NXCloud's sample URL field back under its canonical name."""
+    """NXCloud's sample URL field back under its canonical name (in cards too)."""
+    if component["type"] == "CAROUSEL":
+        cards = [
+            {**card, "components": [_sample_back(c) for c in card.get("components", [])]}
+            for card in component.get("cards", [])
+        ]
+        return {**component, "cards": cards}
     example = component.get("example")
     if component["type"] != "HEADER" or not isinstance(example, dict) or SAMPLE_URL not in example:
         return component

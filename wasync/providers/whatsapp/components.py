@@ -13,7 +13,8 @@ a component goes through as it is. What differs, both ways:
   ``body_text`` as ``[[...]]`` or flat, a URL button's ``example`` as a list or a string;
 - ``header_handle`` in a media header's example is Meta's own handle or CDN copy of the
   sample: dropped (the canonical ``header_url`` is write-only);
-- types, formats and OTP types are upper-cased.
+- types, formats and OTP types are upper-cased;
+- a CAROUSEL's cards hold components of their own (HEADER, BODY, BUTTONS), read the same way.
 
 Unknown keys pass through both ways, so a field Meta adds shows up as drift, not as loss.
 """
@@ -38,6 +39,12 @@ def component_to_meta(component: JsonDict) -> JsonDict:
     """A canonical component (``canonical_components``) as Meta's API takes it."""
     if component["type"] == "BUTTONS":
         return {**component, "buttons": [button_to_meta(b) for b in component["buttons"]]}
+    if component["type"] == "CAROUSEL":
+        cards = [
+            {**card, "components": [component_to_meta(c) for c in card["components"]]}
+            for card in component["cards"]
+        ]
+        return {**component, "cards": cards}
     return component
 
 
@@ -77,8 +84,26 @@ def components_from_meta(raw: Any, category: str, *, where: str = "template") ->
                 raise MalformedError(f"{where}: components[{index}].buttons is not a list")
             at = f"{where}: components[{index}]"
             c["buttons"] = [button_from_meta(b, where=at) for b in buttons]
+        elif kind == "CAROUSEL":
+            c["cards"] = _cards_from_meta(c.get("cards"), f"{where}: components[{index}]")
         out.append(c)
     return canonical_components(out)
+
+
+def _cards_from_meta(raw: Any, where: str) -> list[JsonDict]:
+    """A carousel's ``cards``: each card's ``components`` (HEADER, BODY, BUTTONS) read as
+    a template's are (a MARKETING template's: no authentication wording to drop)."""
+    if not isinstance(raw, list):
+        raise MalformedError(f"{where}: cards is not a list")
+    cards: list[JsonDict] = []
+    for i, card in enumerate(raw):
+        if not isinstance(card, Mapping):
+            raise MalformedError(f"{where}: cards[{i}] is not an object")
+        parts = components_from_meta(
+            card.get("components"), "MARKETING", where=f"{where}: cards[{i}]"
+        )
+        cards.append({**card, "components": parts})
+    return cards
 
 
 def _header_from_meta(header: JsonDict) -> JsonDict:

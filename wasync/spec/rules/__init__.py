@@ -2,7 +2,8 @@
 
 Each module holds one family of rules; every rule reports through a ``Ctx`` that knows the
 resource's address and positions, so each problem reads
-``file:line:col: address: field: what is wrong; what is allowed``.
+``file:line:col: address: field: what is wrong; what is allowed``. Warnings (``Ctx.warn``:
+what the provider may not take, ``guesses``) read the same and fail nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from wasync.spec.rules.authentication import check_authentication
 from wasync.spec.rules.base import Ctx
 from wasync.spec.rules.buttons import check_buttons
 from wasync.spec.rules.carousel import check_carousel
+from wasync.spec.rules.guesses import check_guesses
 from wasync.spec.rules.resources import (
     check_phone,
     check_qr_code,
@@ -49,6 +51,7 @@ def check(
         _check_template(resource, ctx)
         if traits is not None:
             check_template_provider(resource, ctx, traits, providers)
+            check_guesses(resource, ctx, traits)
     return ctx.problems
 
 

@@ -12,7 +12,8 @@ from wasync.spec.yaml import DataPath, PathPart, Positions
 
 @dataclass
 class Ctx:
-    """One resource under check: its address and positions. Rules report through it.
+    """One resource under check: its address and positions. Rules report through it:
+    ``error`` for what the provider would refuse, ``warn`` for what it may not take.
 
     ``base`` is the resource's path in its file (``("templates", 3)``); rules give paths
     relative to the resource, which are also the breadcrumbs users see.
@@ -22,6 +23,9 @@ class Ctx:
     positions: Positions
     base: DataPath = ()
     problems: list[Problem] = field(default_factory=list)
+    # Things to know that are no error: the spec is valid, but relies on something the
+    # provider does not document (``wasync validate`` prints them and still passes).
+    warnings: list[Problem] = field(default_factory=list)
 
     def locate(self, path: Sequence[PathPart] = (), *, key: bool = False) -> Location:
         return self.positions.locate((*self.base, *path), key=key)
@@ -31,6 +35,16 @@ class Ctx:
             Problem(
                 message,
                 location=self.locate(path, key=key),
+                address=self.address,
+                field=format_path(path) or None,
+            )
+        )
+
+    def warn(self, path: Sequence[PathPart], message: str) -> None:
+        self.warnings.append(
+            Problem(
+                message,
+                location=self.locate(path),
                 address=self.address,
                 field=format_path(path) or None,
             )
