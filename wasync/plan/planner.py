@@ -78,16 +78,23 @@ class _Planner:
     def run(self, desired: Desired, remote: Remote) -> Plan:
         self._qr_codes(desired.qr_codes, remote.qr_codes)
         self._templates(desired.templates, remote.templates)
+        existing = dict(self.managed)
         for c in self.changes:
             if c.action == "delete" and c.actionable:
                 self.managed[c.account] += 1  # a pruned resource is managed: by deletion
+                existing[c.account] += 1
+            elif c.action == "create":
+                existing[c.account] -= 1  # not there yet: no part of the threshold's base
         return Plan(
             changes=tuple(self.changes),
             unmanaged=tuple(self.unmanaged),
             warnings=tuple(self.warnings),
             accounts={
                 name: AccountFacts(
-                    provider=s.traits.name, managed=self.managed[name], thresholds=s.thresholds
+                    provider=s.traits.name,
+                    managed=self.managed[name],
+                    existing=existing[name],
+                    thresholds=s.thresholds,
                 )
                 for name, s in self.accounts.items()
             },
