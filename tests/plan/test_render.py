@@ -61,7 +61,17 @@ def test_the_golden_plan_has_every_change_kind_hazard_and_blocked_reason(
         "category-change",
     }
     blocked = {c["blocked"]["code"] for c in changes if c["blocked"]}
-    assert blocked == {"not-editable", "category-locked", "protected", "deletes-kept-language"}
+    assert blocked == {
+        "not-editable",
+        "category-locked",
+        "protected",
+        "deletes-kept-language",
+        "edit-budget",
+    }
+    # Previews: a template create and an update with a message before and after.
+    previews = [c for c in changes if c["preview"]]
+    assert {c["action"] for c in previews} == {"create", "update"}
+    assert all(c["kind"] == "template" for c in previews)
     assert data["unmanaged"] and data["warnings"] and data["threshold_violations"]
 
 
