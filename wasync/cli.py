@@ -141,6 +141,21 @@ def show(**options: Any) -> None:
     sys.exit(command.run(**options))
 
 
+@cli.command()
+@DIR
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write index.html to (created if missing).",
+)
+def preview(**options: Any) -> None:
+    """Write an HTML page of every template as a chat bubble, offline, for review."""
+    from wasync.commands import preview as command
+
+    sys.exit(command.run(**options))
+
+
 @cli.command(name="import")
 @DIR
 @click.option("--account", required=True, help="The wasync.yaml account to read from.")

@@ -453,3 +453,26 @@ def environment() -> Any:
 def to_html(message: Message) -> str:
     """The message as an HTML chat bubble; every text escaped by jinja2's autoescape."""
     return str(environment().get_template("bubble.html.j2").render(m=message))
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    """One template on the preview page."""
+
+    address: str
+    account: str
+    name: str
+    language: str
+    category: str
+    message: Message
+
+
+def page_html(title: str, entries: Sequence[PageEntry]) -> str:
+    """The static preview page: every entry as a chat bubble, grouped by account, in
+    address order. Nothing in it runs or loads anything."""
+    ordered = sorted(entries, key=lambda e: e.address)
+    accounts: dict[str, list[PageEntry]] = {}
+    for e in ordered:
+        accounts.setdefault(e.account, []).append(e)
+    template = environment().get_template("page.html.j2")
+    return str(template.render(title=title, count=len(ordered), accounts=list(accounts.items())))
