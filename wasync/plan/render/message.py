@@ -344,11 +344,10 @@ _NBSP = "\u00a0"
 
 
 def md_text(text: str) -> str:
-    """Plain text that Markdown shows as it is: each ASCII punctuation character escaped,
-    line breaks and leading spaces kept by the caller (one line in, one line out)."""
+    """Plain text that Markdown shows as it is, on one line: each ASCII punctuation
+    character escaped, line breaks made spaces (a caller breaks lines itself)."""
     text = text.replace("\t", "    ").replace("\r", " ").replace("\n", " ")
-    stripped = text.lstrip(" ")
-    return _NBSP * (len(text) - len(stripped)) + _PUNCTUATION.sub(r"\\\1", stripped)
+    return _PUNCTUATION.sub(r"\\\1", text)
 
 
 def md_code(text: str) -> str:
@@ -365,12 +364,11 @@ def _md_span(span: Span) -> str:
         return md_code(span.text)
     text = md_text(span.text)
     # Markdown's emphasis may not start or end on a space: keep those outside the markers.
-    lead = text[: len(text) - len(text.lstrip(" " + _NBSP))]
-    core = text[len(lead) :]
-    trail = core[len(core.rstrip(" ")) :]
-    core = core[: len(core) - len(trail)] if trail else core
+    core = text.strip(" ")
     if not core:
         return text
+    lead = text[: len(text) - len(text.lstrip(" "))]
+    trail = text[len(text.rstrip(" ")) :]
     for style, mark in (("strike", "~~"), ("italic", "_"), ("bold", "**")):
         if span.has(style):
             core = f"{mark}{core}{mark}"
@@ -378,7 +376,11 @@ def _md_span(span: Span) -> str:
 
 
 def md_line(line: Line) -> str:
-    return "".join(_md_span(s) for s in line)
+    """One line of a message; its leading spaces kept as no-break spaces (four plain ones
+    would make a code block)."""
+    text = "".join(_md_span(s) for s in line)
+    stripped = text.lstrip(" ")
+    return _NBSP * (len(text) - len(stripped)) + stripped
 
 
 def _md_button(b: Button) -> str:
