@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 from cli_runner import CREDENTIAL_PREFIXES
 
+# Settings of the test run itself (set by .ci/run or a developer), not credentials.
+TEST_SETTINGS = ("WASYNC_TEST_ALLOW_NETWORK", "WASYNC_TEST_REQUIRE_CHROMIUM")
+
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 
@@ -54,7 +57,7 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
-        if name.startswith(CREDENTIAL_PREFIXES) and name != "WASYNC_TEST_ALLOW_NETWORK":
+        if name.startswith(CREDENTIAL_PREFIXES) and name not in TEST_SETTINGS:
             monkeypatch.delenv(name)
 
 

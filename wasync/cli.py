@@ -3,7 +3,8 @@
 No logic lives here. Each command hands its options, by their parameter names, to the
 function of its ``wasync.commands`` module, whose signature is the one that types them. Exit codes:
 
-- 0 success; 2 ``plan --detailed-exitcode`` found changes;
+- 0 success; 2 ``plan --detailed-exitcode`` found changes; 4 it found only changes that
+  cannot be applied (blocked), so CI does not stay green while specs and remote disagree;
 - 1 an error the user can act on (a bad spec, a missing variable, a provider's refusal, a
   wrong option, a file that cannot be written): one readable message, no traceback;
 - 3 an internal error, i.e. a bug: two lines on stderr and a crash report (version,
@@ -37,6 +38,14 @@ TARGET = click.option(
 )
 PRUNE = click.option(
     "--prune", is_flag=True, help="Also delete remote resources that no spec names."
+)
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal, markdown for a pull-request comment, json for machines.",
 )
 
 
@@ -84,19 +93,15 @@ def validate(**options: Any) -> None:
 
 @cli.command()
 @DIR
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text for a terminal, markdown for a pull-request comment, json for machines.",
-)
+@FORMAT
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for apply."
 )
 @click.option(
-    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when there are changes to apply, 4 when every difference is blocked "
+    "(cannot be applied: see the plan's way out), 0 when there is none.",
 )
 @TARGET
 @PRUNE
@@ -122,6 +127,31 @@ def plan(**options: Any) -> None:
 def apply(**options: Any) -> None:
     """Make the remote match the specs: create, update and delete, within rate limits."""
     from wasync.commands import apply as command
+
+    sys.exit(command.run(**options))
+
+
+@cli.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@FORMAT
+def show(**options: Any) -> None:
+    """Render a saved plan (wasync plan --out PLAN.json), checked as apply checks it."""
+    from wasync.commands import show as command
+
+    sys.exit(command.run(**options))
+
+
+@cli.command()
+@DIR
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write index.html to (created if missing).",
+)
+def preview(**options: Any) -> None:
+    """Write an HTML page of every template as a chat bubble, offline, for review."""
+    from wasync.commands import preview as command
 
     sys.exit(command.run(**options))
 
@@ -224,7 +254,7 @@ def main() -> None:
     code = _run()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # guarded: a closed pipe here only marks the output as cut short
-    if broken_pipe() and code in (0, 2):
+    if broken_pipe() and code in (0, 2, 4):  # 2 and 4: plan --detailed-exitcode
         code = EXIT_BROKEN_PIPE
     sys.exit(code)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from wasync.config import Config
@@ -57,7 +58,8 @@ async def make_plan(
     accounts = accounts_to_read(config, targets)
     desired = _only(specs.desired, accounts)
     remote = await refresh(session, desired, accounts)
-    result = plan(desired, remote, accounts=settings, prune=prune)
+    # The time the remote was read at: edit budgets are judged against it.
+    result = plan(desired, remote, accounts=settings, prune=prune, now=datetime.now(UTC))
     if targets:
         result = filter_targets(result, targets)
     return Planned(config, specs, settings, remote, result)

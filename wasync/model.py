@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -225,6 +226,9 @@ class RemoteTemplate:
     reason: str | None = None  # rejection reason, when the provider gives one
     # False when the listing had no component detail (not fetched because not managed)
     detailed: bool = True
+    # When the provider last changed the template (an edit, or a review decision), where
+    # its listing says (timezone-aware); None where it does not. Edit budgets use it.
+    updated_at: datetime | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

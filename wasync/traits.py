@@ -22,6 +22,41 @@ CARD_EXAMPLES = "card"  # the examples inside carousel cards (body, header, URL 
 
 
 @dataclass(frozen=True)
+class EditBudget:
+    """How many edits a template takes per window of time, in the statuses it counts
+    (WhatsApp: an approved template takes 1 edit per 24 h and 10 per 30 days).
+
+    The planner checks what one remote timestamp can tell (a window that allows a single
+    edit, against the time the provider last changed the template) and blocks such an
+    edit at plan time instead of letting apply discover the refusal; the rest is said in
+    the re-review hazard."""
+
+    statuses: frozenset[str]  # statuses whose edits count (e.g. APPROVED)
+    windows: tuple[tuple[int, int], ...]  # (seconds, edits allowed within them), shortest first
+    owner: str = "WhatsApp"  # who sets the budget, as people say it
+
+    def describe(self) -> str:
+        """``1 edit per 24 h and 10 per 30 days``."""
+        parts = []
+        for i, (seconds, edits) in enumerate(self.windows):
+            noun = ("edit" if edits == 1 else "edits") if i == 0 else ""
+            parts.append(" ".join(p for p in (str(edits), noun, "per", _span(seconds)) if p))
+        return " and ".join(parts)
+
+    def single_edit_window(self) -> int | None:
+        """The shortest window that allows one edit only, in seconds (None: none does)."""
+        return next((seconds for seconds, edits in self.windows if edits == 1), None)
+
+
+def _span(seconds: int) -> str:
+    if seconds % 86400 == 0 and seconds > 86400:
+        return f"{seconds // 86400} days"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    return f"{seconds} s"
+
+
+@dataclass(frozen=True)
 class ProviderTraits:
     """Facts about a provider that the spec rules and the planner need."""
 
@@ -37,6 +72,8 @@ class ProviderTraits:
     template_editable_statuses: frozenset[str] = frozenset()  # statuses where edit is allowed
     template_edit_rereviews: frozenset[str] = frozenset()  # statuses where an edit re-reviews
     template_category_editable_statuses: frozenset[str] = frozenset()
+    # edits allowed per window of time, where the provider or WhatsApp limits them
+    template_edit_budget: EditBudget | None = None
     # a delete by name removes every language of that name
     template_delete_takes_all_languages: bool = False
     # component keys the provider accepts but does not read back; left out of comparisons

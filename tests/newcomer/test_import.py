@@ -185,8 +185,9 @@ def test_an_entry_that_differs_is_reported_and_left_unless_overwrite(adopting: P
     assert f"({path}): prefilled_message" in kept.stdout
     assert path.read_text(encoding="utf-8") == user_edit
     planned = wasync("plan", adopting, "--detailed-exitcode")
-    # The plan shows the edit, blocked by the user's protect (so nothing to apply: exit 0).
-    assert planned.exit_code == 0, planned.output
+    # The plan shows the edit, blocked by the user's protect: nothing apply can do, yet the
+    # specs and the provider disagree (exit 4).
+    assert planned.exit_code == 4, planned.output
     assert "will not be updated: blocked" in planned.stdout
     assert "1 blocked" in planned.stdout
 

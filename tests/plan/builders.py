@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wasync.config import Thresholds
@@ -19,6 +20,7 @@ from wasync.plan import AccountSettings, Plan, plan
 from wasync.providers.cams.traits import CAMS_TRAITS
 from wasync.providers.nxcloud.traits import NXCLOUD_TRAITS
 
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)  # the golden plan's "now"
 CAMS_PHONE = "8615800001111"
 NX_PHONE = "8618500009999"
 
@@ -140,6 +142,7 @@ def make_plan(
     *,
     accounts: Mapping[str, AccountSettings] = ACCOUNTS,
     prune: bool = False,
+    now: datetime | None = None,
 ) -> Plan:
     d, r = list(desired), list(remote)
     return plan(
@@ -153,6 +156,7 @@ def make_plan(
         ),
         accounts=accounts,
         prune=prune,
+        now=now,
     )
 
 
@@ -191,7 +195,26 @@ def golden_plan() -> Plan:
     moved = qr("table-card", "Book a table", code="OLD22")
     door = qr("door", "Open hours?", code="DOOR1", protect=True)
     # templates (CAMS)
-    welcome = tpl("welcome", "en", account="shop-cams")
+    welcome = tpl(
+        "welcome",
+        "en",
+        account="shop-cams",
+        category="MARKETING",
+        components=[
+            {
+                "type": "HEADER",
+                "format": "TEXT",
+                "text": "Hello {{1}}",
+                "example": {"header_text": ["Ana"]},
+            },
+            body(
+                "Your code is *{{1}}*: _10% off_ ~full price~.\nType ```HELP``` for help.",
+                "WELCOME10",
+            ),
+            {"type": "FOOTER", "text": "Reply STOP to opt out"},
+            buttons,
+        ],
+    )
     draft = tpl("draft_offer", "en", account="shop-cams", category="MARKETING")
     rejected = tpl("rejected_notice", "en", account="shop-cams")
     approved_cams = tpl("receipt", "en", account="shop-cams")
@@ -205,6 +228,7 @@ def golden_plan() -> Plan:
     recat_rejected = tpl("promo_code", "en_US", category="MARKETING")
     recat_approved = tpl("account_alert", "en_US", category="UTILITY")
     guarded = tpl("otp_login", "en_US", protect=True)
+    edited_today = tpl("price_note", "en_US")
 
     desired: list[Spec] = [
         poster,
@@ -221,6 +245,7 @@ def golden_plan() -> Plan:
         recat_rejected,
         recat_approved,
         guarded,
+        edited_today,
     ]
     old_body = [body("Your order {{1}} has shipped.", "12345")]
     shipped_remote = [
@@ -247,8 +272,14 @@ def golden_plan() -> Plan:
         rtpl(recat_rejected, status="REJECTED", category="UTILITY"),
         rtpl(recat_approved, category="MARKETING"),
         rtpl(guarded, components=(body("Your code is {{1}}.", "1"),)),
+        # approved 3 hours ago: WhatsApp's 1 edit per 24 h is spent
+        rtpl(
+            edited_today,
+            components=(body("Prices change on {{1}}.", "Monday"),),
+            updated_at=NOW - timedelta(hours=3),
+        ),
         rtpl(tpl("order_shipped", "es"), components=tuple(old_body)),
         rtpl(tpl("old_promo", "en_US"), status="PAUSED"),
         rtpl(tpl("old_promo", "pt_BR"), status="APPROVED"),
     ]
-    return make_plan(desired, remote, accounts=accounts)
+    return make_plan(desired, remote, accounts=accounts, now=NOW)

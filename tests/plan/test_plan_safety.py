@@ -223,3 +223,29 @@ def test_targeting_one_language_keeps_the_languages_its_delete_takes_along() -> 
         f"template.shop-nx.{NX_PHONE}.old.en_US",
         f"template.shop-nx.{NX_PHONE}.old.es",
     ]
+
+
+def test_planned_creates_do_not_dilute_the_threshold() -> None:
+    # 120 codes exist; the specs keep 80, add 40 new ones and prune the other 40. Counting
+    # the 40 creates made it 40 of 160 (25%) and let it through; 40 of the 120 that exist
+    # is 33.3%.
+    remote = [rqr(f"C{i:03}", f"m{i}") for i in range(120)]
+    desired = [qr(f"q{i:03}", f"m{i}", code=f"C{i:03}") for i in range(80)]
+    desired += [qr(f"new{i:03}", f"fresh {i}") for i in range(40)]
+    p = make_plan(desired, remote, accounts=cams_account(prune=True))
+    assert p.counts() == {"create": 40, "update": 0, "delete": 40}
+    (row,) = (a for a in p.data()["accounts"] if a["account"] == "shop-cams")
+    assert (row["managed"], row["existing"]) == (160, 120)
+    (v,) = p.threshold_violations()
+    assert (v.changing, v.managed) == (40, 120)
+    assert str(v) == (
+        "shop-cams: 40 of 120 managed resources would be updated or deleted (33.3% > 30.0%)"
+    )
+
+
+def test_an_account_of_creates_only_is_below_any_threshold() -> None:
+    desired = [qr(f"q{i:02}", f"m{i}") for i in range(20)]
+    p = make_plan(desired, accounts=cams_account())
+    (row,) = (a for a in p.data()["accounts"] if a["account"] == "shop-cams")
+    assert (row["managed"], row["existing"]) == (20, 0)
+    assert p.threshold_violations() == []

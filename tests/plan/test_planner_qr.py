@@ -87,7 +87,7 @@ def test_protect_blocks_a_code_breaking_update() -> None:
     p = make_plan([qr("door", "Open?", code="D1", protect=True)], [rqr("D1", "Hours?")])
     (c,) = p.changes
     assert c.blocked is not None and c.blocked.code == "protected"
-    assert "remove protect: true" in c.blocked.reason
+    assert "remove protect: true" in c.blocked.way_out
     assert [h.code for h in c.hazards] == ["qr-code-replaced"]
     assert not p.has_changes and p.blocked_count == 1
 

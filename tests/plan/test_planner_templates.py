@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
-from plan.builders import NX_PHONE, body, make_plan, rtpl, settings, tpl
+from plan.builders import NOW, NX_PHONE, body, make_plan, rtpl, settings, tpl
 from wasync.plan import AccountSettings
 from wasync.providers.cams.traits import CAMS_TRAITS
 
@@ -169,15 +170,19 @@ def test_pending_templates_are_blocked_until_review_completes() -> None:
     t = tpl("order_shipped")
     c = one(t, rtpl(t, status="PENDING", components=(body("Old"),)))
     assert c.blocked is not None and c.blocked.code == "not-editable"
-    assert c.blocked.reason == "PENDING: under review; edit after review completes"
+    assert c.blocked.reason == "PENDING: under review"
+    assert c.blocked.way_out == "plan again when review completes"
 
 
 def test_cams_cannot_modify_an_approved_template() -> None:
     t = tpl("receipt", "en", account="shop-cams")
     c = one(t, rtpl(t, status="APPROVED", components=(body("Old"),)))
     assert c.blocked is not None and c.blocked.code == "not-editable"
-    assert "CAMS cannot modify an approved template; create it under a new name and retire" in (
-        c.blocked.reason
+    assert c.blocked.reason == "APPROVED: CAMS cannot modify an approved template"
+    # The way out: a new name, which the plan creates, and a prune (consent) of the old one.
+    assert c.blocked.way_out == (
+        "give the template a new name in the spec (e.g. receipt_v2): the plan creates it, and "
+        "deletes receipt where the account prunes (prune: true, or --prune)"
     )
 
 
@@ -185,9 +190,7 @@ def test_an_unknown_status_names_the_editable_ones() -> None:
     t = tpl("x", account="shop-cams")
     c = one(t, rtpl(t, status="ARCHIVED", components=(body("Old"),)))
     assert c.blocked is not None
-    assert "CAMS edits templates only in status DRAFT, REJECTED; this one is ARCHIVED" in (
-        c.blocked.reason
-    )
+    assert c.blocked.reason == "ARCHIVED: CAMS edits templates only in status DRAFT, REJECTED"
 
 
 def test_cams_draft_edits_are_plain_updates() -> None:
@@ -224,7 +227,8 @@ def test_category_change_on_an_approved_nxcloud_template_is_blocked() -> None:
     c = one(t, rtpl(t, status="APPROVED", category="MARKETING"))
     assert c.blocked is not None and c.blocked.code == "category-locked"
     assert "only while REJECTED" in c.blocked.reason
-    assert "Set category: MARKETING in the spec to accept it" in c.blocked.reason
+    assert "set category: MARKETING in the spec to accept it" in c.blocked.way_out
+    assert "a new name in the spec as UTILITY (e.g. alert_v2)" in c.blocked.way_out
 
 
 def test_cams_never_changes_a_category() -> None:
@@ -320,7 +324,57 @@ def test_a_retired_remote_category_is_not_offered_to_the_spec() -> None:
     t = tpl("login", category="AUTHENTICATION")
     c = one(t, rtpl(t, status="APPROVED", category="OTP"))
     assert c.blocked is not None and c.blocked.code == "category-locked"
-    assert "OTP is a retired category; create the template under a new name as AUTHENTICATION" in (
-        c.blocked.reason
+    assert c.blocked.way_out.startswith(
+        "OTP is a retired category; give the template a new name in the spec as AUTHENTICATION"
     )
-    assert "Set category: OTP" not in c.blocked.reason
+    assert "category: OTP" not in c.blocked.way_out
+
+
+# --- edit budgets ---------------------------------------------------------------------------------
+
+
+def test_an_approved_template_changed_within_24_hours_is_blocked_at_plan_time() -> None:
+    # WhatsApp allows one edit per 24 h on an approved template: the plan says so and
+    # when to plan again, instead of an apply that fails on the provider's refusal.
+    t = tpl("alert")
+    changed = NOW - timedelta(hours=5)
+    c = one(t, rtpl(t, components=(body("Old"),), updated_at=changed), now=NOW)
+    assert c.blocked is not None and c.blocked.code == "edit-budget"
+    assert c.blocked.reason == (
+        "WhatsApp allows 1 edit per 24 h and 10 per 30 days on an approved template, and "
+        "NXCloud last changed this one 5.0 h ago (2025-06-01 07:00 UTC)"
+    )
+    assert c.blocked.way_out.startswith("plan again after 2025-06-02 07:00 UTC, or give ")
+    assert not make_plan(
+        [t], [rtpl(t, components=(body("Old"),), updated_at=changed)], now=NOW
+    ).has_changes
+
+
+def test_the_budget_spent_a_day_ago_is_back() -> None:
+    t = tpl("alert")
+    c = one(t, rtpl(t, components=(body("Old"),), updated_at=NOW - timedelta(hours=24)), now=NOW)
+    assert c.blocked is None and [h.code for h in c.hazards] == ["rereview"]
+
+
+def test_the_budget_counts_approved_templates_only() -> None:
+    # A rejected template takes any number of edits.
+    t = tpl("alert")
+    remote = rtpl(t, status="REJECTED", components=(body("Old"),), updated_at=NOW)
+    assert one(t, remote, now=NOW).blocked is None
+
+
+def test_without_a_time_the_budget_is_not_guessed() -> None:
+    # The listing did not say when the template changed, or the caller gave no "now":
+    # the re-review hazard names the budget, and apply meets the provider's answer.
+    t = tpl("alert")
+    assert one(t, rtpl(t, components=(body("Old"),)), now=NOW).blocked is None
+    recent = rtpl(t, components=(body("Old"),), updated_at=NOW)
+    assert one(t, recent).blocked is None
+
+
+def test_a_provider_that_refuses_the_edit_outright_says_so_first() -> None:
+    # CAMS never edits an approved template: the way out is a new name, not a wait.
+    t = tpl("receipt", "en", account="shop-cams")
+    remote = rtpl(t, components=(body("Old"),), updated_at=NOW - timedelta(hours=1))
+    c = one(t, remote, now=NOW)
+    assert c.blocked is not None and c.blocked.code == "not-editable"

@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
-from plan.builders import golden_plan, make_plan, qr, rqr, rtpl, tpl
+from plan.builders import CAMS_PHONE, body, golden_plan, make_plan, qr, rqr, rtpl, tpl
 from wasync.plan import render
 from wasync.plan.render import json as json_render
 from wasync.plan.render import markdown, text
@@ -61,7 +61,17 @@ def test_the_golden_plan_has_every_change_kind_hazard_and_blocked_reason(
         "category-change",
     }
     blocked = {c["blocked"]["code"] for c in changes if c["blocked"]}
-    assert blocked == {"not-editable", "category-locked", "protected", "deletes-kept-language"}
+    assert blocked == {
+        "not-editable",
+        "category-locked",
+        "protected",
+        "deletes-kept-language",
+        "edit-budget",
+    }
+    # Previews: a template create and an update with a message before and after.
+    previews = [c for c in changes if c["preview"]]
+    assert {c["action"] for c in previews} == {"create", "update"}
+    assert all(c["kind"] == "template" for c in previews)
     assert data["unmanaged"] and data["warnings"] and data["threshold_violations"]
 
 
@@ -164,6 +174,31 @@ def test_markdown_is_bounded_and_says_what_it_left_out() -> None:
     assert "Run `wasync plan` locally" in md
     assert md.count("<details>") == md.count("</details>")
     assert md.count("```diff") * 2 == md.count("```")
+    # The addresses left out are named, the first ones after the last shown, as many as
+    # fit; the rest are counted.
+    listed = re.findall(r"^- `(qr\.[^`]+)`$", md, re.MULTILINE)
+    assert listed and listed[0] == f"qr.shop-cams.{CAMS_PHONE}.q{shown:05}"
+    assert listed == [
+        f"qr.shop-cams.{CAMS_PHONE}.q{i:05}" for i in range(shown, shown + len(listed))
+    ]
+    assert f"- ... and {3000 - shown - len(listed)} more" in md
+
+
+def test_a_plan_that_fits_names_no_left_out_addresses() -> None:
+    md = markdown.render(make_plan([qr(f"q{i}", f"m {i}") for i in range(40)]).data())
+    assert "not shown" not in md and md.count("will be created") == 40
+
+
+def test_markdown_creates_are_one_compact_block_each() -> None:
+    # A QR create is two lines; a template create is its message, with no field dump.
+    created = tpl("hello", components=[body("Hi *{{1}}*", "Ana")])
+    md = markdown.render(make_plan([qr("a", "Hello there"), created]).data())
+    assert (
+        f"# qr.shop-cams.{CAMS_PHONE}.a will be created\n"
+        f'+ phone = "{CAMS_PHONE}", prefilled_message = "Hello there", image = "SVG"\n'
+    ) in md
+    assert "> Hi **Ana**" in md and "components[0]" not in md
+    assert "**will be created** · category UTILITY" in md
 
 
 def test_markdown_bounds_a_long_attention_list() -> None:

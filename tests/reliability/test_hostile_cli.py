@@ -227,10 +227,16 @@ def test_file_names_cannot_drive_the_terminal(tmp_path: Path) -> None:
 def test_hidden_characters_in_a_template_are_shown_in_the_plan(tmp_path: Path) -> None:
     text = '"Pay \\u202e1 USD\\u202c now \\u200b {{1}} ok"'
     root = folder_with(tmp_path, Case("", spec(TEMPLATE.format(text=text) + EXAMPLE), ""))
-    for fmt in ("text", "markdown"):
+    # The text plan lists the fields; the Markdown shows the message (example filled in),
+    # its text escaped for Markdown: GitHub shows "Pay <U+202E>1 USD...".
+    shown = {
+        "text": "Pay <U+202E>1 USD<U+202C> now <U+200B> {{1}} ok",
+        "markdown": "Pay \\<U\\+202E\\>1 USD\\<U\\+202C\\> now \\<U\\+200B\\> 12345 ok",
+    }
+    for fmt, expected in shown.items():
         result = wasync_process("plan", root, "--format", fmt)
         assert result.exit_code == 0, result
-        assert "Pay <U+202E>1 USD<U+202C> now <U+200B> {{1}} ok" in result.stdout
+        assert expected in result.stdout
         assert "\u202e" not in result.stdout
     raw = wasync_process("plan", root, "--format", "json")
     assert "Pay \u202e1 USD\u202c now \u200b {{1}} ok" in raw.stdout  # JSON keeps the text

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,6 +14,11 @@ from wasync import manager
 from wasync.plan.render import write
 from wasync.plan.saved import write_plan
 from wasync.session import Session
+
+# --detailed-exitcode: changes to apply; or differences that apply cannot make (only
+# blocked changes), so that CI does not stay green while the specs and the remote disagree.
+EXIT_CHANGES = 2
+EXIT_BLOCKED_ONLY = 4
 
 
 def run(
@@ -24,7 +30,8 @@ def run(
     targets: Sequence[str] = (),
     prune: bool = False,
 ) -> int:
-    """Exit 0 (no changes, or changes without ``detailed_exitcode``), 2 (changes with it)."""
+    """Exit 0 (no changes, or changes without ``detailed_exitcode``); with it, 2 when there
+    are changes to apply, 4 when every difference is blocked (``exit_code``)."""
     config, specs = manager.load(directory)
 
     made: list[manager.Planned] = []
@@ -47,4 +54,12 @@ def run(
             f"Saved the plan to {out}; apply it with: wasync apply {directory} --plan {out}",
             err=True,
         )
-    return 2 if detailed_exitcode and planned.plan.has_changes else 0
+    return exit_code(planned.plan.data()["summary"]) if detailed_exitcode else 0
+
+
+def exit_code(summary: Mapping[str, Any]) -> int:
+    """``--detailed-exitcode``'s answer for a plan's summary: 2 changes to apply, 4 only
+    blocked ones (apply would do nothing, yet the specs and the remote disagree), 0 none."""
+    if summary["has_changes"]:
+        return EXIT_CHANGES
+    return EXIT_BLOCKED_ONLY if summary["blocked"] else 0

@@ -51,8 +51,15 @@ class Hazard(ChangeNote):
     """Something in the world this change breaks or puts at risk; needs consent."""
 
 
+@dataclass(frozen=True)
 class Blocked(ChangeNote):
-    """Why a change will not be attempted, and what to do about it."""
+    """Why a change will not be attempted (``reason``), and the way out (``way_out``):
+    what to change, or when to plan again, so that the specs and the remote can agree."""
+
+    way_out: str = ""
+
+    def data(self) -> JsonDict:
+        return {"code": self.code, "reason": self.reason, "way_out": self.way_out}
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,9 @@ class Change:
     remote_fingerprint: str | None = None  # None for creates
     # Addresses this change takes with it (NXCloud deletes every language of a name).
     collateral: tuple[str, ...] = ()
+    # A template create or update: its components before and after, whole (None where
+    # there are none to show), so that renderers can show the message as customers see it.
+    preview: Preview | None = None
 
     @classmethod
     def create(
@@ -83,9 +93,10 @@ class Change:
         hazards: Iterable[Hazard] = (),
         *,
         blocked: Blocked | None = None,
+        preview: Preview | None = None,
     ) -> Change:
         """A resource the specs name and the provider lacks."""
-        return cls._of("create", desired, None, fields, hazards, blocked)
+        return cls._of("create", desired, None, fields, hazards, blocked, preview=preview)
 
     @classmethod
     def update(
@@ -96,9 +107,10 @@ class Change:
         hazards: Iterable[Hazard] = (),
         *,
         blocked: Blocked | None = None,
+        preview: Preview | None = None,
     ) -> Change:
         """``remote`` edited in place to match ``desired`` (at ``desired``'s address)."""
-        return cls._of("update", desired, remote, fields, hazards, blocked)
+        return cls._of("update", desired, remote, fields, hazards, blocked, preview=preview)
 
     @classmethod
     def delete(
@@ -123,6 +135,7 @@ class Change:
         hazards: Iterable[Hazard],
         blocked: Blocked | None,
         collateral: Iterable[str] = (),
+        preview: Preview | None = None,
     ) -> Change:
         subject = desired or remote
         assert subject is not None
@@ -139,6 +152,7 @@ class Change:
             blocked=blocked,
             remote_fingerprint=remote_fingerprint(remote) if remote is not None else None,
             collateral=tuple(collateral),
+            preview=preview,
         )
 
     @property
@@ -169,6 +183,23 @@ class Change:
             "blocked": self.blocked.data() if self.blocked else None,
             "collateral": list(self.collateral),
             "remote_fingerprint": self.remote_fingerprint,
+            "preview": self.preview.data() if self.preview is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A template's components before and after a change, whole (canonical form): what the
+    message looks like to a customer now, and once the change is made. ``None`` on a side
+    means nothing to show there (a create has no before; a listing without components)."""
+
+    before: tuple[JsonDict, ...] | None
+    after: tuple[JsonDict, ...] | None
+
+    def data(self) -> JsonDict:
+        return {
+            "before": list(self.before) if self.before is not None else None,
+            "after": list(self.after) if self.after is not None else None,
         }
 
 
@@ -206,10 +237,12 @@ class PlanWarning:
 @dataclass(frozen=True)
 class AccountFacts:
     """What the planner knew of an account: its provider, how many resources wasync manages
-    there (spec entries plus pruned deletions), and its thresholds."""
+    there (spec entries plus pruned deletions), how many of those exist now (the managed
+    ones less the planned creates: the denominator of its thresholds), and its thresholds."""
 
     provider: str
     managed: int
+    existing: int
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
@@ -218,6 +251,7 @@ class AccountSummary:
     account: str
     provider: str
     managed: int
+    existing: int
     create: int
     update: int
     delete: int
@@ -230,6 +264,7 @@ class AccountSummary:
             "account": self.account,
             "provider": self.provider,
             "managed": self.managed,
+            "existing": self.existing,
             "create": self.create,
             "update": self.update,
             "delete": self.delete,
@@ -297,12 +332,13 @@ class Plan:
             rows.setdefault(u.account, Counter())["unmanaged"] += 1
         out = []
         for account, row in sorted(rows.items()):
-            facts = self.accounts.get(account, AccountFacts(provider="", managed=0))
+            facts = self.accounts.get(account, AccountFacts(provider="", managed=0, existing=0))
             out.append(
                 AccountSummary(
                     account=account,
                     provider=facts.provider,
                     managed=facts.managed,
+                    existing=facts.existing,
                     thresholds=facts.thresholds,
                     create=row["create"],
                     update=row["update"],
@@ -316,10 +352,12 @@ class Plan:
     # --- safety ----------------------------------------------------------------------------
 
     def threshold_violations(self) -> list[ThresholdViolation]:
-        """Accounts where updates plus deletes exceed their share of managed resources."""
+        """Accounts where updates plus deletes exceed their share of the managed resources
+        that exist now: a planned create is not there yet, so it cannot dilute the share
+        (40 deletes of 120 codes are 33%, whatever the specs add)."""
         out = []
         for s in self.summaries():
-            v = check_share(s.account, s.update + s.delete, s.managed, s.thresholds)
+            v = check_share(s.account, s.update + s.delete, s.existing, s.thresholds)
             if v is not None:
                 out.append(v)
         return out

@@ -1,4 +1,5 @@
-"""The planner: ``plan(desired, remote) -> Plan``. Pure: no I/O, no clock, no randomness.
+"""The planner: ``plan(desired, remote) -> Plan``. Pure: no I/O, no clock, no randomness
+(the caller passes the time, ``now``, for the edit budgets).
 
 Identity (DESIGN.md, "Resources and identity"):
 - QR codes: per account and phone, by pin, then message and image, then message
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from wasync.gcpause import gc_paused
@@ -37,6 +39,7 @@ from wasync.plan.model import (
     Hazard,
     Plan,
     PlanWarning,
+    Preview,
     Unmanaged,
 )
 from wasync.plan.settings import AccountSettings
@@ -51,23 +54,30 @@ def plan(
     *,
     accounts: Mapping[str, AccountSettings],
     prune: bool = False,
+    now: datetime | None = None,
 ) -> Plan:
     """Compare the specs with the remote state and decide every change.
 
     ``accounts`` gives each account's settings (``settings.from_config``); ``prune`` is the
-    ``--prune`` override, on top of each account's own ``prune``. ``desired`` is what the
+    ``--prune`` override, on top of each account's own ``prune``. ``now`` (timezone-aware)
+    is the time the plan is for: an edit the provider's edit budget refuses at that time
+    (``ProviderTraits.template_edit_budget``) is blocked; without it, budgets are not
+    checked. ``desired`` is what the
     spec loader accepted: the planner checks only what it relies on (known accounts, unique
     addresses and pins) and raises ``ValueError`` if a caller breaks that.
     """
     _check_inputs(desired, remote, accounts)
     with gc_paused():
-        return _Planner(accounts, prune).run(desired, remote)
+        return _Planner(accounts, prune, now).run(desired, remote)
 
 
 class _Planner:
-    def __init__(self, accounts: Mapping[str, AccountSettings], prune: bool) -> None:
+    def __init__(
+        self, accounts: Mapping[str, AccountSettings], prune: bool, now: datetime | None
+    ) -> None:
         self.accounts = accounts
         self.prune = prune
+        self.now = now
         self.changes: list[Change] = []
         self.unmanaged: list[Unmanaged] = []
         self.warnings: list[PlanWarning] = []
@@ -78,16 +88,23 @@ class _Planner:
     def run(self, desired: Desired, remote: Remote) -> Plan:
         self._qr_codes(desired.qr_codes, remote.qr_codes)
         self._templates(desired.templates, remote.templates)
+        existing = dict(self.managed)
         for c in self.changes:
             if c.action == "delete" and c.actionable:
                 self.managed[c.account] += 1  # a pruned resource is managed: by deletion
+                existing[c.account] += 1
+            elif c.action == "create":
+                existing[c.account] -= 1  # not there yet: no part of the threshold's base
         return Plan(
             changes=tuple(self.changes),
             unmanaged=tuple(self.unmanaged),
             warnings=tuple(self.warnings),
             accounts={
                 name: AccountFacts(
-                    provider=s.traits.name, managed=self.managed[name], thresholds=s.thresholds
+                    provider=s.traits.name,
+                    managed=self.managed[name],
+                    existing=existing[name],
+                    thresholds=s.thresholds,
                 )
                 for name, s in self.accounts.items()
             },
@@ -218,10 +235,12 @@ class _Planner:
         shown: dict[str, Any] = {"category": d.category, "components": want}
         if d.message_send_ttl_seconds is not None:
             shown["message_send_ttl_seconds"] = d.message_send_ttl_seconds
-        self.changes.append(Change.create(d, created(shown)))
+        preview = Preview(None, tuple(want))
+        self.changes.append(Change.create(d, created(shown), preview=preview))
 
     def _template_match(self, d: Template, want: list[JsonDict], r: RemoteTemplate) -> None:
         traits = self.accounts[d.account].traits
+        full_want = want  # the comparison below may strip write-only keys
         fields: list[FieldDiff] = []
         category_changes = d.category != r.category
         if category_changes:
@@ -264,14 +283,29 @@ class _Planner:
             blocked = safety.not_editable(traits, r)
         elif category_changes and r.status not in traits.template_category_editable_statuses:
             blocked = safety.category_locked(traits, r, d.category)
+        elif (window := self._spent_window(traits, r)) is not None:
+            assert self.now is not None
+            blocked = safety.edit_budget(traits, r, window, self.now)
         else:
             if category_changes:
                 hazards.append(safety.category_change(r.category, d.category))
             if r.status in traits.template_edit_rereviews:
-                hazards.append(safety.rereview(r.status))
+                hazards.append(safety.rereview(traits, r.status))
             if d.protect and hazards:
                 blocked = safety.protected()
-        self.changes.append(Change.update(d, r, fields, hazards, blocked=blocked))
+        preview = Preview(tuple(r.components) if r.detailed else None, tuple(full_want))
+        self.changes.append(Change.update(d, r, fields, hazards, blocked=blocked, preview=preview))
+
+    def _spent_window(self, traits: ProviderTraits, r: RemoteTemplate) -> int | None:
+        """The budget window (seconds) an edit of ``r`` now would exceed, if any: the
+        template changed within a window that allows one edit only."""
+        budget = traits.template_edit_budget
+        if budget is None or r.status not in budget.statuses:
+            return None
+        window = budget.single_edit_window()
+        if window is None or r.updated_at is None or self.now is None:
+            return None
+        return window if self.now - r.updated_at < timedelta(seconds=window) else None
 
     def _template_leftovers(
         self,

@@ -7,6 +7,7 @@ Every code here is part of the plan format (docs/plan-format.md).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import get_args
 
 from wasync.model import Category, RemoteQrCode, RemoteTemplate
@@ -84,12 +85,13 @@ def collateral_delete(
     )
 
 
-def rereview(status: str) -> Hazard:
-    if status == "APPROVED":
+def rereview(traits: ProviderTraits, status: str) -> Hazard:
+    budget = traits.template_edit_budget
+    if budget is not None and status in budget.statuses:
         return Hazard(
             "rereview",
-            "the approved template goes back to review; WhatsApp allows 1 edit per 24 h and "
-            "10 per 30 days on an approved template",
+            f"the {status.lower()} template goes back to review; {budget.owner} allows "
+            f"{budget.describe()} on an {status.lower()} template",
         )
     return Hazard("rereview", f"the template ({status}) goes back to review")
 
@@ -104,13 +106,25 @@ def category_change(before: str, after: str) -> Hazard:
 
 # --- blocked -------------------------------------------------------------------------------
 
-_STATUS_ADVICE = {
-    "PENDING": "under review; edit after review completes",
-    "IN_APPEAL": "under appeal; edit after the appeal is decided",
-    "PENDING_DELETION": "being deleted; create it under a new name instead",
-    "DELETED": "deleted; create it under a new name instead",
-    "DISABLED": "disabled by WhatsApp and cannot be edited; create it under a new name",
-    "LIMIT_EXCEEDED": "over WhatsApp's template limit; edit after it is resolved",
+
+# A new name is the way out of every edit a provider refuses for good: the plan creates the
+# new name for review, and a prune (the account's prune: true, or --prune) deletes the old.
+def _renamed(current: RemoteTemplate, category: str | None = None) -> str:
+    as_ = f" as {category}" if category else ""
+    return (
+        f"give the template a new name in the spec{as_} (e.g. {current.name}_v2): the plan "
+        f"creates it, and deletes {current.name} where the account prunes (prune: true, "
+        "or --prune)"
+    )
+
+
+_STATUS_REASON = {
+    "PENDING": ("under review", "plan again when review completes"),
+    "IN_APPEAL": ("under appeal", "plan again when the appeal is decided"),
+    "PENDING_DELETION": ("being deleted", None),
+    "DELETED": ("deleted", None),
+    "DISABLED": ("disabled by WhatsApp, and cannot be edited", None),
+    "LIMIT_EXCEEDED": ("over WhatsApp's template limit", "plan again when that is resolved"),
 }
 
 
@@ -118,16 +132,37 @@ def not_editable(traits: ProviderTraits, current: RemoteTemplate) -> Blocked:
     status = current.status
     provider = traits.display_name
     if status == "APPROVED":
-        reason = (
-            f"{provider} cannot modify an approved template; create it under a new name and "
-            "retire this one"
-        )
-    elif status in _STATUS_ADVICE:
-        reason = _STATUS_ADVICE[status]
+        reason = f"{provider} cannot modify an approved template"
+        way_out: str | None = None
+    elif status in _STATUS_REASON:
+        reason, way_out = _STATUS_REASON[status]
     else:
         allowed = ", ".join(sorted(traits.template_editable_statuses)) or "no status"
-        reason = f"{provider} edits templates only in status {allowed}; this one is {status}"
-    return Blocked("not-editable", f"{status}: {reason}")
+        reason = f"{provider} edits templates only in status {allowed}"
+        way_out = None
+    return Blocked("not-editable", f"{status}: {reason}", way_out or _renamed(current))
+
+
+def edit_budget(
+    traits: ProviderTraits, current: RemoteTemplate, window: int, now: datetime
+) -> Blocked:
+    """An edit the budget refuses now: the template last changed within ``window``."""
+    budget = traits.template_edit_budget
+    assert budget is not None and current.updated_at is not None
+    since = now - current.updated_at
+    hours = max(since.total_seconds(), 0) / 3600
+    after = current.updated_at + timedelta(seconds=window)
+    return Blocked(
+        "edit-budget",
+        f"{budget.owner} allows {budget.describe()} on an {current.status.lower()} template, "
+        f"and {traits.display_name} last changed this one {hours:.1f} h ago "
+        f"({_utc(current.updated_at)})",
+        f"plan again after {_utc(after)}, or {_renamed(current)}",
+    )
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def category_locked(traits: ProviderTraits, current: RemoteTemplate, wanted: str) -> Blocked:
@@ -138,17 +173,14 @@ def category_locked(traits: ProviderTraits, current: RemoteTemplate, wanted: str
     else:
         rule = f"{provider} cannot change the category of a WhatsApp template"
     if current.category in CATEGORIES:
-        advice = (
-            f"Set category: {current.category} in the spec to accept it, or create the "
-            f"template under a new name as {wanted}"
+        way_out = (
+            f"set category: {current.category} in the spec to accept it, or "
+            f"{_renamed(current, wanted)}"
         )
     else:  # a pre-2023 category (OTP, TRANSACTIONAL...): specs cannot name it
-        advice = (
-            f"{current.category} is a retired category; create the template under a new "
-            f"name as {wanted}"
-        )
+        way_out = f"{current.category} is a retired category; {_renamed(current, wanted)}"
     return Blocked(
-        "category-locked", f"{rule}; it is {current.status} as {current.category}. {advice}"
+        "category-locked", f"{rule}; it is {current.status} as {current.category}", way_out
     )
 
 
@@ -168,7 +200,7 @@ def ttl_advice(traits: ProviderTraits) -> str:
 def protected() -> Blocked:
     return Blocked(
         "protected",
-        "protected (protect: true), and this change breaks something (see its hazards); "
+        "protected (protect: true), and this change breaks something (see its hazards)",
         "remove protect: true from the spec to allow it",
     )
 
@@ -179,7 +211,8 @@ def maybe_protected(current: RemoteQrCode, guards: Sequence[str]) -> Blocked:
         "maybe-protected",
         f"{', '.join(guards)} on this phone {'has' if len(guards) == 1 else 'have'} "
         f"protect: true but no pinned code, so code {current.code} may be a printed code "
-        "they protect; pin their codes (code: ...) to let prune delete the others",
+        "they protect",
+        "pin their codes (code: ...) to let prune delete the others",
     )
 
 
@@ -189,8 +222,8 @@ def takes_kept_language(
     return Blocked(
         "deletes-kept-language",
         f"{_all_languages(current, traits)}, which would also delete {_join(kept)} that the "
-        f"specs keep; add this language to the specs to keep it, or remove {current.name} in "
-        "every language",
+        "specs keep",
+        f"add this language to the specs to keep it, or remove {current.name} in every language",
     )
 
 

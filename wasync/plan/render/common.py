@@ -41,10 +41,16 @@ def value(v: Any) -> str:
 
 def header(change: Data) -> str:
     """``qr.shop.861.poster will be created`` / ``... will not be updated: blocked``."""
+    return f"{change['address']} {header_tail(change)}"
+
+
+def header_tail(change: Data) -> str:
+    """``will be created`` / ``will be updated in place (status APPROVED)`` / ``will not be
+    updated: blocked``: the header after the address."""
     action = change["action"]
     if change["blocked"]:
-        return f"{change['address']} will not be {INFINITIVE[action]}: blocked"
-    text = f"{change['address']} will be {PAST[action]}"
+        return f"will not be {INFINITIVE[action]}: blocked"
+    text = f"will be {PAST[action]}"
     status = change.get("remote_status")
     return f"{text} (status {status})" if status else text
 
@@ -94,6 +100,27 @@ def account_line(account: Data) -> str:
     if account["blocked"]:
         text += f"; {account['blocked']} blocked"
     return f"{account['account']}: {text}"
+
+
+CANNOT_APPLY = "Cannot be applied"
+CANNOT_APPLY_NOTE = (
+    "apply skips these; until each is resolved the specs and the remote disagree, and "
+    "plan --detailed-exitcode exits 4 when nothing else is left"
+)
+
+
+def blocked_changes(data: Data) -> list[Data]:
+    return [c for c in data["changes"] if c["blocked"]]
+
+
+def way_out(change: Data) -> str:
+    """The blocked change's way out (older saved plans carry none)."""
+    return str(change["blocked"].get("way_out") or "")
+
+
+def compact_fields(change: Data) -> str:
+    """A create's fields on one line: ``phone = "861...", image = "SVG"``."""
+    return ", ".join(f"{f['path']} = {value(f['after'])}" for f in change["fields"])
 
 
 def threshold_line(violation: Data) -> str:

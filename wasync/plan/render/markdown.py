@@ -1,58 +1,70 @@
 """The pull-request comment: a compact Markdown summary, bounded in size.
 
 Layout: a hidden marker (so a workflow finds and updates its comment in place), a title and
-the summary sentence, a table per account, what needs attention (blocked changes, hazards,
-thresholds) first, then the diffs in a collapsible ``<details>`` block per account. The
-whole stays under ``LIMIT`` characters (GitHub refuses comments over 65,536); changes that
-do not fit are counted in a closing note.
+the summary sentence, a table per account, what cannot be applied (each blocked change and
+its way out), what needs attention (thresholds, hazards), then the changes in a collapsible
+``<details>`` block per account. A template create or update shows the message as the
+customer will see it (``message.to_markdown``; before and after for an update); a create is
+one compact block; other changes are diff lines. The whole stays under ``LIMIT`` characters
+(GitHub refuses comments over 65,536): what does not fit is left out, and a closing block
+lists the addresses of the changes left out (as many as fit, then a count).
+
+All text from the specs or the remote is escaped (``_esc``, ``_code``, fences longer than
+any backtick run inside, ``message.md_text``): none can open or close a fence, a
+``<details>`` block or an HTML comment.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-from wasync.plan.render import common
+from wasync.plan.render import common, message
 from wasync.plan.render.common import Data
 
 MARKER = "<!-- wasync-plan -->"
 LIMIT = 60_000
 RESERVE = 400  # room kept for the closing note and the last closing tags
+LEFT_OUT_ROOM = 6_000  # room for the addresses of changes left out, when some are
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!])")
 
 
 def render(data: Data, *, limit: int = LIMIT) -> str:
     """The comment for ``data``, at most ``limit`` characters."""
+    text = _render(data, limit, left_out_room=0)
+    if text is None:  # not every change fits: keep room to name the ones left out
+        text = _render(data, limit, left_out_room=LEFT_OUT_ROOM)
+    assert text is not None
+    return text
+
+
+def _render(data: Data, limit: int, *, left_out_room: int) -> str | None:
+    """The comment, or None when some change did not fit and ``left_out_room`` is 0."""
     out = _Budget(limit - RESERVE)
     title = [MARKER, "## wasync plan", "", f"**{_esc(common.summary_line(data))}**", ""]
     out.force("\n".join(title) + "\n")
     if data["accounts"]:
         out.force(_table(data["accounts"]) + "\n")
 
-    attention = _attention(data)
-    if attention:
-        out.force("### Needs attention\n\n")
-        shown = 0
-        for line in attention:
-            if not out.add(line + "\n"):
-                break
-            shown += 1
-        if shown < len(attention):
-            out.force(f"- ... and {len(attention) - shown} more; see the plan below or locally\n")
-        out.force("\n")
+    _bounded_list(out, f"### {common.CANNOT_APPLY}", _cannot_apply(data), _cannot_apply_note())
+    _bounded_list(out, "### Needs attention", _attention(data))
 
     if data["warnings"]:
         lines = [f"- {_code(w['address'])}: {_esc(w['message'])}" for w in data["warnings"]]
         if not out.add("### Warnings\n\n" + "\n".join(lines) + "\n\n"):
             out.force(f"{len(lines)} warnings are not listed here, for length.\n\n")
 
-    left_out = 0
+    left_out: list[str] = []
+    room_kept = left_out_room
     for account in data["accounts"]:
         changes = [c for c in data["changes"] if c["account"] == account["account"]]
         if changes:
-            left_out += _details(out, account, changes)
+            shown = _details(out, account, changes, keep=room_kept)
+            left_out += [c["address"] for c in changes[shown:]]
+    if left_out and not left_out_room:
+        return None
 
     if data["unmanaged"]:
         items = [
@@ -65,16 +77,31 @@ def render(data: Data, *, limit: int = LIMIT) -> str:
             + "\n".join(items)
             + "\n\n</details>\n"
         )
-        if not out.add(block):
+        if not out.add(block, keep=room_kept if left_out else 0):
             out.force(f"{len(items)} unmanaged resources are not listed here, for length.\n")
 
     if left_out:
-        total = len(data["changes"])
-        out.force(
-            f"\n_{left_out} of {total} changes are not shown, to keep this comment under "
-            f"{limit:,} characters. Run `wasync plan` locally to see the whole plan._\n"
-        )
+        _left_out(out, left_out, len(data["changes"]), limit)
     return out.text()
+
+
+def _cannot_apply_note() -> str:
+    note = common.CANNOT_APPLY_NOTE
+    return f"_{_esc(note[0].upper() + note[1:])}._\n\n"
+
+
+def _bounded_list(out: _Budget, title: str, lines: Sequence[str], intro: str = "") -> None:
+    if not lines:
+        return
+    out.force(f"{title}\n\n{intro}")
+    shown = 0
+    for line in lines:
+        if not out.add(line + "\n"):
+            break
+        shown += 1
+    if shown < len(lines):
+        out.force(f"- ... and {len(lines) - shown} more; see the plan below or locally\n")
+    out.force("\n")
 
 
 def _table(accounts: Sequence[Data]) -> str:
@@ -90,53 +117,155 @@ def _table(accounts: Sequence[Data]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def _attention(data: Data) -> list[str]:
-    lines = [f"- :no_entry: {_esc(common.threshold_line(v))}" for v in data["threshold_violations"]]
-    for c in data["changes"]:
-        what = f"{_code(c['address'])} ({c['action']})"
-        if c["blocked"]:
-            lines.append(f"- :no_entry: **blocked** {what}: {_esc(c['blocked']['reason'])}")
-        elif c["hazards"]:
-            reasons = "; ".join(h["reason"] for h in c["hazards"])
-            lines.append(f"- :warning: {what}: {_esc(reasons)}")
+def _cannot_apply(data: Data) -> list[str]:
+    lines = []
+    for c in common.blocked_changes(data):
+        line = f"- :no_entry: {_code(c['address'])} ({c['action']}): {_esc(c['blocked']['reason'])}"
+        if common.way_out(c):
+            line += f"<br>**Way out:** {_esc(common.way_out(c))}"
+        lines.append(line)
     return lines
 
 
-def _details(out: _Budget, account: Data, changes: Sequence[Data]) -> int:
-    """Add an account's diffs, as many as fit; return how many did not."""
+def _attention(data: Data) -> list[str]:
+    lines = [f"- :no_entry: {_esc(common.threshold_line(v))}" for v in data["threshold_violations"]]
+    for c in data["changes"]:
+        if c["hazards"] and not c["blocked"]:
+            reasons = "; ".join(h["reason"] for h in c["hazards"])
+            lines.append(f"- :warning: {_code(c['address'])} ({c['action']}): {_esc(reasons)}")
+    return lines
+
+
+# --- the changes of an account -----------------------------------------------------------------
+
+
+def _details(out: _Budget, account: Data, changes: Sequence[Data], *, keep: int) -> int:
+    """Add an account's changes, as many as fit while leaving ``keep`` characters; return
+    how many were shown (always the first ones, in plan order)."""
     opening = f"<details><summary>{html.escape(common.account_line(account))}</summary>\n\n"
-    closing = "\n</details>\n\n"
-    blocks: list[str] = []
-    room = out.room() - len(opening) - len(closing) - 2 * len("```diff\n")
-    for change in changes:  # blocks are built only while they fit: plans can be huge
-        block = _diff_block(change)
-        if len(block) + 1 > room:
+    closing = "</details>\n\n"
+    room = out.room() - keep - len(opening) - len(closing)
+    parts: list[str] = []
+    shown = 0
+    for part, count in _parts(changes):  # built only while they fit: plans can be huge
+        if len(part) > room:
             break
-        blocks.append(block)
-        room -= len(block) + 1
-    while blocks:
-        # A fence longer than any backtick run inside, so user text cannot close it.
-        fence = "`" * max(3, 1 + max(_longest_backticks(b) for b in blocks))
-        text = f"{opening}{fence}diff\n" + "\n".join(blocks) + f"{fence}\n{closing}"
-        if out.add(text):
-            break
-        blocks.pop()  # the longer fence did not fit: show one change less
-    return len(changes) - len(blocks)
+        parts.append(part)
+        room -= len(part)
+        shown += count
+    if parts:
+        out.force(opening + "".join(parts) + closing)
+    return shown
 
 
-def _diff_block(change: Data) -> str:
+def _parts(changes: Sequence[Data]) -> Iterator[tuple[str, int]]:
+    """Each change's Markdown, in order; consecutive changes without a preview share one
+    diff block, split where a diff block would grow past a few thousand characters (so that
+    one long run never decides alone what fits)."""
+    run: list[str] = []
+
+    def flush() -> Iterator[tuple[str, int]]:
+        if run:
+            yield _fenced(run), len(run)
+            run.clear()
+
+    for change in changes:
+        if change.get("preview") and change["action"] in ("create", "update"):
+            yield from flush()
+            yield _previewed(change), 1
+        else:
+            run.append(_diff_lines(change))
+            if sum(len(r) for r in run) > 2_000:
+                yield from flush()
+    yield from flush()
+
+
+def _fenced(blocks: Sequence[str]) -> str:
+    # A fence longer than any backtick run inside, so user text cannot close it.
+    fence = "`" * max(3, 1 + max(_longest_backticks(b) for b in blocks))
+    return f"{fence}diff\n" + "\n".join(blocks) + f"{fence}\n\n"
+
+
+def _diff_lines(change: Data) -> str:
     # In a diff block GitHub colours - and + lines; a changed value is a - and + pair,
-    # hazards and blocked reasons are ! lines.
+    # hazards and blocked reasons are ! lines. A create is one line of fields.
     lines = [f"# {common.header(change)}"]
-    for symbol, path, before, after in common.field_rows(change):
-        if symbol in "-~":
-            lines.append(f"- {path} = {common.value(before)}")
-        if symbol in "+~":
-            lines.append(f"+ {path} = {common.value(after)}")
-    lines += [f"! {h['reason']}" for h in change["hazards"]]
+    if change["action"] == "create":
+        lines.append(f"+ {common.compact_fields(change)}")
+    else:
+        for symbol, path, before, after in common.field_rows(change):
+            if symbol in "-~":
+                lines.append(f"- {path} = {common.value(before)}")
+            if symbol in "+~":
+                lines.append(f"+ {path} = {common.value(after)}")
+    lines += _notes(change)
+    return "\n".join(lines) + "\n"
+
+
+def _notes(change: Data) -> list[str]:
+    lines = [f"! {h['reason']}" for h in change["hazards"]]
     if change["blocked"]:
         lines.append(f"! blocked: {change['blocked']['reason']}")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _previewed(change: Data) -> str:
+    """A template create or update: its header line, the message as the customer sees it
+    (before and after for an update), and the field diff or notes in a diff block."""
+    preview = change["preview"]
+    head = f"**{_esc(common.header_tail(change))}**"
+    parts = [f"{_code(change['address'])} {head}"]
+    if change["action"] == "create":
+        rest = [f for f in change["fields"] if not f["path"].startswith("components")]
+        if rest:
+            parts[0] += " · " + _esc(", ".join(f"{f['path']} {f['after']}" for f in rest))
+        parts.append(_message(preview["after"]))
+        notes = _notes(change)
+    else:
+        parts.append(_before_after(preview["before"], preview["after"]))
+        notes = _diff_lines(change).splitlines()[1:]  # the header is above
+    text = "\n\n".join(parts) + "\n\n"
+    if notes:
+        text += _fenced(["\n".join(notes) + "\n"])
+    return text
+
+
+def _message(components: Sequence[Data] | None) -> str:
+    if components is None:
+        return "> _(the provider's listing had no components to show)_"
+    return message.to_markdown(message.message_of(components))
+
+
+def _before_after(before: Sequence[Data] | None, after: Sequence[Data] | None) -> str:
+    if before == after:  # only the category or the TTL changes: one message
+        return _message(after)
+    return (
+        "<table><tr><th>before</th><th>after</th></tr><tr><td>\n\n"
+        f"{_message(before)}\n\n</td><td>\n\n{_message(after)}\n\n</td></tr></table>"
+    )
+
+
+def _left_out(out: _Budget, addresses: Sequence[str], total: int, limit: int) -> None:
+    """The closing block: how many changes were left out, and their addresses (as many as
+    fit, then a count)."""
+    head = (
+        f"\n<details><summary>{len(addresses)} of {total} changes are not shown, to keep "
+        f"this comment under {limit:,} characters</summary>\n\n"
+    )
+    tail_room = 200
+    out.force(head)
+    named = 0
+    for address in addresses:
+        if not out.add(f"- {_code(address)}\n", keep=tail_room):
+            break
+        named += 1
+    if named < len(addresses):
+        out.force(f"- ... and {len(addresses) - named} more\n")
+    out.force(
+        "\n</details>\n\n"
+        f"_{len(addresses)} of {total} changes are not shown. Run `wasync plan` locally, "
+        "or `wasync show PLAN.json` on the saved plan, to see the whole plan._\n"
+    )
 
 
 class _Budget:
@@ -164,11 +293,17 @@ class _Budget:
 
 
 def _esc(text: str) -> str:
-    """Plain text safe in Markdown and HTML: no formatting, links or tags from user data."""
-    return _MD_SPECIAL.sub(r"\\\1", text.replace("&", "&amp;"))
+    """Plain text safe in Markdown and HTML, on one line: no formatting, links, tags or
+    line structure from user data."""
+    return _MD_SPECIAL.sub(r"\\\1", _one_line(text).replace("&", "&amp;"))
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", " ").replace("\n", " ")
 
 
 def _code(text: str) -> str:
+    text = _one_line(text)  # a blank line would end the code span, and the paragraph
     ticks = "`" * (1 + _longest_backticks(text))
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"

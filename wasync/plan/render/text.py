@@ -79,6 +79,16 @@ def _blocks(data: Data) -> Iterator[list[Line]]:
     for change in changes:
         yield [[]]
         yield _change(change)
+    blocked = common.blocked_changes(data)
+    if blocked:
+        yield [[]]
+        lines: list[Line] = [[(f"{common.CANNOT_APPLY} ({common.CANNOT_APPLY_NOTE}):", None)]]
+        for c in blocked:
+            reason = c["blocked"]["reason"]
+            lines.append(_item(2, common.BLOCKED, f"{c['address']} ({c['action']}): {reason}"))
+            if common.way_out(c):
+                lines.append([(f"      way out: {common.way_out(c)}", None)])
+        yield lines
     sections = [
         (
             f"Unmanaged: {common.UNMANAGED_NOTE}",

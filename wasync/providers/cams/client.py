@@ -416,7 +416,7 @@ class CamsProvider(HttpProvider[Params, dict[str, Any]]):
             raise
         data = self._data_object(action, body, "TemplateCode", "Name", "Language")
         try:
-            return mapping.template_from_detail(self.account, data)
+            return mapping.template_from_detail(self.account, data, template)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._bad_reply(
                 action, body, f"the template detail is malformed: {exc}"

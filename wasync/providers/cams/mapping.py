@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from wasync.model import (
@@ -471,17 +472,30 @@ def template_from_list(account: str, item: Mapping[str, Any]) -> RemoteTemplate:
         status=status_from_wire(str(item.get("AuditStatus") or "")),
         reason=item.get("Reason") or None,
         detailed=False,
-        extra=_drop_none(
-            {
-                "template_type": item.get("TemplateType"),
-                "last_update_time": item.get("LastUpdateTime"),
-            }
-        ),
+        updated_at=updated_at(item),
+        extra=_drop_none({"template_type": item.get("TemplateType")}),
     )
 
 
-def template_from_detail(account: str, data: Mapping[str, Any]) -> RemoteTemplate:
-    """A GetChatappTemplateDetail ``Data`` (which spells the name ``Name``)."""
+def updated_at(item: Mapping[str, Any]) -> datetime | None:
+    """A ListChatappTemplate entry's ``LastUpdateTime`` (epoch milliseconds; it moves on an
+    edit and on a review decision), or None when it is absent or not a time.
+    GetChatappTemplateDetail has no such field: a detailed template takes its listing's."""
+    value = item.get("LastUpdateTime")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        millis = float(value)
+        return datetime.fromtimestamp(millis / 1000, UTC) if millis > 0 else None
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def template_from_detail(
+    account: str, data: Mapping[str, Any], listed: RemoteTemplate | None = None
+) -> RemoteTemplate:
+    """A GetChatappTemplateDetail ``Data`` (which spells the name ``Name``); ``listed``, its
+    ListChatappTemplate entry, gives what the detail lacks (``updated_at``)."""
     components = data.get("Components") or []
     ttl = data.get("MessageSendTtlSeconds")
     return RemoteTemplate(
@@ -496,6 +510,7 @@ def template_from_detail(account: str, data: Mapping[str, Any]) -> RemoteTemplat
         message_send_ttl_seconds=int(ttl) if ttl not in (None, "") else None,
         reason=data.get("Reason") or None,
         detailed=True,
+        updated_at=listed.updated_at if listed is not None else None,
         extra=_drop_none(
             {
                 "template_type": data.get("TemplateType"),

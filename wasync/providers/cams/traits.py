@@ -1,5 +1,6 @@
 """What the planner must know about CAMS (reference/cams.md)."""
 
+from wasync.providers.whatsapp import APPROVED_EDIT_BUDGET
 from wasync.traits import (
     CARD_EXAMPLES,
     CAROUSEL,
@@ -20,6 +21,7 @@ CAMS_TRAITS = ProviderTraits(
     template_editable_statuses=frozenset({"DRAFT", "REJECTED"}),
     template_edit_rereviews=frozenset({"REJECTED"}),
     template_category_editable_statuses=frozenset(),  # "cannot be modified" for WhatsApp
+    template_edit_budget=APPROVED_EDIT_BUDGET,  # WhatsApp's, upstream
     template_delete_takes_all_languages=False,  # Delete takes a Language
     # A media sample goes up as the header's Url and may come back as CAMS's own copy;
     # CAMS has no field for Meta's zero-tap terms flag (see providers/cams/mapping.py).

@@ -1,5 +1,6 @@
 """What the planner must know about NXCloud (reference/nxcloud.md; Meta's rules upstream)."""
 
+from wasync.providers.whatsapp import APPROVED_EDIT_BUDGET
 from wasync.traits import CAROUSEL, ProviderTraits
 
 NXCLOUD_TRAITS = ProviderTraits(
@@ -14,6 +15,7 @@ NXCLOUD_TRAITS = ProviderTraits(
     # An edit of an approved or paused template goes back to review (1/24 h, 10/30 days).
     template_edit_rereviews=frozenset({"APPROVED", "PAUSED"}),
     template_category_editable_statuses=frozenset({"REJECTED"}),
+    template_edit_budget=APPROVED_EDIT_BUDGET,  # WhatsApp's, upstream
     template_delete_takes_all_languages=True,  # deleteTemplate takes a name only
     # Media samples go up as URLs and come back as Meta's CDN links; a zero-tap button's
     # terms acceptance is sent once and not part of the OTP button Meta reads back.

@@ -12,6 +12,14 @@ sample URL field, its one-app OTP form, its envelope) stay in that provider's fo
 - ``graph``: the Graph API's error object and cursor paging.
 """
 
+from wasync.traits import EditBudget
+
+# WhatsApp's edit limit on an approved template, whoever passes the edit on (M-TM): one
+# edit per 24 hours and ten per 30 days; rejected and paused templates are not limited.
+APPROVED_EDIT_BUDGET = EditBudget(
+    statuses=frozenset({"APPROVED"}), windows=((86_400, 1), (30 * 86_400, 10))
+)
+
 
 class MalformedError(ValueError):
     """A reply does not have the shape Meta documents; the message says where."""
