@@ -11,20 +11,20 @@ from wasync.errors import SpecError
 
 def run(directory: Path) -> int:
     """Print every problem to stderr (then a count) and return 1; or print a one-line
-    summary and return 0. A missing wasync.yaml raises ``ConfigError`` (exit 1)."""
+    summary naming the folder checked (``specs: 8 templates, ...: valid``) and return 0.
+    A missing wasync.yaml raises ``ConfigError`` (exit 1)."""
     from wasync.loading import load_desired
+    from wasync.output import visible
 
     try:
         # Offline: credentials are checked for form, not read, so the check runs anywhere
         # (a pre-commit hook, a pull request from a fork) without secrets.
         _, loaded = load_desired(directory, resolve_env=False)
     except SpecError as exc:
-        from wasync.output import visible
-
         for problem in exc.problems:
             click.echo(visible(str(problem)), err=True)  # file names can hold anything
         n = len(exc.problems)
         click.echo(f"{n} problem{'s' * (n != 1)} found", err=True)
         return 1
-    click.echo(f"{loaded.summary()}: valid")
+    click.echo(f"{visible(str(directory))}: {loaded.summary()}: valid")
     return 0
