@@ -155,11 +155,14 @@ def import_(**options: Any) -> None:
 
 
 @cli.command()
-def schema() -> None:
-    """Print the JSON Schema of spec files (for yaml-language-server and editors)."""
+@click.option(
+    "--config", is_flag=True, help="The schema of wasync.yaml instead (its accounts' keys)."
+)
+def schema(**options: Any) -> None:
+    """Print the JSON Schema of spec files, for yaml-language-server and editors."""
     from wasync.commands import schema as command
 
-    sys.exit(command.run())
+    sys.exit(command.run(**options))
 
 
 @cli.group()
