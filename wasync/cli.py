@@ -119,6 +119,18 @@ def plan(**options: Any) -> None:
 @TARGET
 @PRUNE
 @click.option("--force", is_flag=True, help="Go past the per-account change thresholds.")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Then wait until each template it created or updated leaves review, and print "
+    "each verdict; exit 1 if any is not approved.",
+)
+@click.option(
+    "--wait-timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="How long --wait waits for review  [default: 900].",
+)
 def apply(**options: Any) -> None:
     """Make the remote match the specs: create, update and delete, within rate limits."""
     from wasync.commands import apply as command
