@@ -221,12 +221,18 @@ def _print_reviews(reviews: Reviews, within: float) -> int:
 
 
 def _verdict(verdict: Verdict) -> str:
+    """``approved``, ``rejected: PROMOTIONAL`` (the provider's reason), ``not approved
+    (PAUSED)``; provider text may hold anything, so hidden characters are shown."""
     if verdict.status is None:
         return "gone: the provider no longer lists it"
     if verdict.approved:
         return "approved"
-    word = "rejected" if verdict.status == "REJECTED" else f"not approved ({verdict.status})"
-    return visible(f"{word}: {verdict.reason}" if verdict.reason else word)
+    if verdict.status == "REJECTED":
+        said = f"rejected: {verdict.reason}" if verdict.reason else "rejected"
+    else:
+        said = f"not approved ({verdict.status})"
+        said += f": {verdict.reason}" if verdict.reason else ""
+    return visible(said)
 
 
 async def _confirmed() -> bool:
