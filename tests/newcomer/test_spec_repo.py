@@ -159,8 +159,12 @@ def test_the_apply_workflow_applies_the_reviewed_plan_one_run_at_a_time() -> Non
     download = step(apply, "Download the plan")
     assert download["with"]["name"] == "wasync-plan"
     assert "--plan plan.json" in step(apply, "Apply that plan")["run"]
-    assert apply["concurrency"] == {"group": "wasync-apply", "cancel-in-progress": False}
-    assert apply["jobs"]["apply"]["environment"] == "production"
+    # The job that applies queues behind another apply; the rest of a run (most pushes to
+    # main have nothing to apply) is not in the group, so it cannot displace a waiting apply.
+    assert "concurrency" not in apply and "concurrency" not in apply["jobs"]["plan"]
+    job = apply["jobs"]["apply"]
+    assert job["concurrency"] == {"group": "wasync-apply", "cancel-in-progress": False}
+    assert job["environment"] == "production" and job["if"] == "needs.plan.outputs.apply == 'true'"
     drift = workflow(EXAMPLE, "wasync-drift.yml")
     assert drift.get("on", drift.get(True))["schedule"]
     assert "--detailed-exitcode" in step(drift, "Plan")["run"]
