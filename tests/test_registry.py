@@ -299,7 +299,7 @@ def test_a_registered_provider_goes_through_validate_plan_apply_plan(
 
     result = wasync("validate", root)
     assert (result.exit_code, result.stderr) == (0, ""), result
-    assert result.stdout.startswith("specs: 1 template, 1 QR code in 1 file")
+    assert result.stdout == f"{root}: 1 template, 1 QR code in 1 file: valid\n"
 
     result = wasync("plan", root, "--format", "json", "--detailed-exitcode")
     assert result.exit_code == 2, result

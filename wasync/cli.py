@@ -124,6 +124,18 @@ def plan(**options: Any) -> None:
 @TARGET
 @PRUNE
 @click.option("--force", is_flag=True, help="Go past the per-account change thresholds.")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Then wait until each template it created or updated leaves review, and print "
+    "each verdict; exit 1 if any is not approved.",
+)
+@click.option(
+    "--wait-timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="How long --wait waits for review  [default: 900].",
+)
 def apply(**options: Any) -> None:
     """Make the remote match the specs: create, update and delete, within rate limits."""
     from wasync.commands import apply as command
@@ -185,11 +197,14 @@ def import_(**options: Any) -> None:
 
 
 @cli.command()
-def schema() -> None:
-    """Print the JSON Schema of spec files (for yaml-language-server and editors)."""
+@click.option(
+    "--config", is_flag=True, help="The schema of wasync.yaml instead (its accounts' keys)."
+)
+def schema(**options: Any) -> None:
+    """Print the JSON Schema of spec files, for yaml-language-server and editors."""
     from wasync.commands import schema as command
 
-    sys.exit(command.run())
+    sys.exit(command.run(**options))
 
 
 @cli.group()

@@ -30,12 +30,14 @@ from pydantic import (
     Tag,
     ValidationError,
 )
+from pydantic.json_schema import models_json_schema
 
 from wasync.errors import ConfigError, Location, Problem
 from wasync.log import register_secret
 from wasync.model import Desired
 from wasync.spec import CONFIG_FILE
 from wasync.spec.explain import describe, did_you_mean, explain, format_path, quoted
+from wasync.spec.schema import SCHEMA_DIALECT, tagged_union, tagged_unions
 from wasync.spec.yaml import DEFAULT_LIMITS, DataPath, Limits, Positions, YamlProblems, read_yaml
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "Config",
     "ConfigLoad",
     "Thresholds",
+    "config_schema",
     "read_config",
 ]
 
@@ -464,3 +467,56 @@ def _expand(text: str, resolve_env: bool = True) -> tuple[str, list[str]]:
         return value
 
     return _REFERENCE.sub(replace, text), problems
+
+
+# --- the JSON Schema of wasync.yaml, for editors ----------------------------------------------
+
+
+def config_schema(kinds: Iterable[AccountKind]) -> dict[str, Any]:
+    """The JSON Schema of wasync.yaml for accounts of ``kinds`` (the registry's plugins):
+    each account is the model of the provider its ``provider:`` names (``tagged_union``),
+    without ``name`` (the account's key), and needs its credentials unless its endpoint is
+    the sandbox. Draft-07, like the spec schema (``wasync.spec.schema``)."""
+    kinds = list(kinds)
+    _, schema = models_json_schema(
+        [(kind.account_model, "validation") for kind in kinds], ref_template="#/$defs/{model}"
+    )
+    defs: dict[str, Any] = tagged_unions(schema["$defs"])
+    mapping: dict[str, str] = {}
+    for kind in kinds:
+        name = kind.account_model.__name__
+        account = defs[name]
+        account["properties"].pop("name", None)
+        account["required"] = [r for r in account.get("required", []) if r != "name"]
+        account.setdefault("description", f"An account on the {kind.name} provider.")
+        for field, credential in kind.credentials.items():
+            account["properties"][field]["description"] = (
+                f"A secret: write it as {credential.example}, read from the environment "
+                "when wasync runs; only endpoint: sandbox may leave it out."
+            )
+        if kind.credentials:
+            account["if"] = {"properties": {"endpoint": {"const": SANDBOX}}}
+            account["else"] = {"required": list(kind.credentials)}
+        mapping[kind.name] = f"#/$defs/{name}"
+    accounts = tagged_union(
+        "provider", mapping, "The account's provider; it decides the other keys."
+    )
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "title": "wasync.yaml",
+        "description": "The accounts a spec folder manages. Write credentials as ${VAR}: "
+        "wasync reads them from the environment.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["accounts"],
+        "properties": {
+            "accounts": {
+                "description": "Accounts by name; the name is part of every address.",
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": {"pattern": f"^{ACCOUNT_NAME.pattern}$"},
+                "additionalProperties": accounts,
+            }
+        },
+        "$defs": defs,
+    }

@@ -26,6 +26,8 @@ from typing import Any, TextIO
 from wasync.log import redact
 
 _broken = False
+# Text longer than this is written in pieces of this size, each flushed (``GuardedStream``).
+CHUNK = 16384
 
 # Characters that move the cursor, start terminal escape sequences, reorder text (bidi
 # overrides and isolates: "Trojan Source") or take no room at all. Newline and tab stay;
@@ -92,16 +94,25 @@ class GuardedStream:
             return len(text)
         clean = redact(text)
         try:
-            try:
-                self._inner.write(clean)
-            except UnicodeEncodeError:
-                encoding = getattr(self._inner, "encoding", None) or "ascii"
-                self._inner.write(
-                    clean.encode(encoding, "backslashreplace").decode(encoding, "replace")
-                )
+            if len(clean) <= CHUNK:
+                self._write(clean)
+            else:
+                # A pipe takes one large write in part when its reader leaves (`| head -1`),
+                # and Python then reports no error: the rest is lost without a trace. Each
+                # chunk is flushed on its own, so a reader that left is noticed.
+                for start in range(0, len(clean), CHUNK):
+                    self._write(clean[start : start + CHUNK])
+                    self._inner.flush()
         except OSError as exc:
             self._closed_pipe(exc)
         return len(text)
+
+    def _write(self, text: str) -> None:
+        try:
+            self._inner.write(text)
+        except UnicodeEncodeError:
+            encoding = getattr(self._inner, "encoding", None) or "ascii"
+            self._inner.write(text.encode(encoding, "backslashreplace").decode(encoding, "replace"))
 
     def writelines(self, lines: Any) -> None:
         for line in lines:

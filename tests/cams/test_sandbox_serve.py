@@ -3,11 +3,13 @@ socket, and the real client talking to it."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+import uvicorn
 from cli_runner import wasync
 
 from wasync.errors import ErrorClass, ProviderError
@@ -22,10 +24,12 @@ def test_sandbox_serve_builds_a_working_cams_emulator(
 ) -> None:
     served: dict[str, Any] = {}
 
-    def run(app: Any, **options: Any) -> None:  # stands in for uvicorn's blocking loop
-        served.update(app=app, **options)
+    def run(server: uvicorn.Server, sockets: list[socket.socket]) -> None:
+        # Stands in for uvicorn's blocking loop: the socket is bound, nothing serves it.
+        served.update(app=server.config.app, port=sockets[0].getsockname()[1])
+        sockets[0].close()
 
-    monkeypatch.setattr("wasync.commands.sandbox.uvicorn.run", run)
+    monkeypatch.setattr(uvicorn.Server, "run", run)
     result = wasync(
         *("sandbox", "serve", "--provider", "cams"),
         *("--port", "8123", "--qps", "2", "--state", tmp_path),
@@ -33,6 +37,7 @@ def test_sandbox_serve_builds_a_working_cams_emulator(
     assert result.exit_code == 0, result.output
     assert "cams emulator on http://127.0.0.1:8123" in result.output
     assert served["port"] == 8123
+    monkeypatch.undo()  # uvicorn serves again, for `serving` below
 
     qr = QrCode(account="shop-cams", phone="8613800000000", label="p", prefilled_message="Hi")
 
@@ -56,10 +61,13 @@ def test_sandbox_serve_page_cap_reaches_the_emulator(
     monkeypatch: pytest.MonkeyPatch, provider: str
 ) -> None:
     served: dict[str, Any] = {}
-    monkeypatch.setattr(
-        "wasync.commands.sandbox.uvicorn.run", lambda app, **_: served.update(app=app)
-    )
-    result = wasync("sandbox", "serve", "--provider", provider, "--page-cap", "7")
+
+    def run(server: uvicorn.Server, sockets: list[socket.socket]) -> None:
+        served.update(app=server.config.app)  # bound, never served
+        sockets[0].close()
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    result = wasync("sandbox", "serve", "--provider", provider, "--page-cap", "7", "--port", "0")
     assert result.exit_code == 0, result.output
     assert "page cap: 7" in result.output
     assert served["app"].app.state.emulator.page_cap == 7

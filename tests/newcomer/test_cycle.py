@@ -16,7 +16,7 @@ def test_example_specs_validate_offline(tmp_path: Path) -> None:
     specs = copy_specs(tmp_path / "specs")
     result = wasync("validate", specs)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("specs: 8 templates, 6 QR codes in 4 files: valid")
+    assert result.stdout == f"{specs}: 8 templates, 6 QR codes in 4 files: valid (2 warnings)\n"
 
 
 @pytest.mark.slow  # apply is paced at the providers' 5 requests per second: ~4 s

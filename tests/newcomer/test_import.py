@@ -89,7 +89,8 @@ def test_fresh_import_validates_plans_clean_and_reproduces_the_specs(adopting: P
     ]
     validated = wasync("validate", adopting)
     assert validated.exit_code == 0, validated.output
-    assert validated.stdout.startswith("specs: 8 templates, 6 QR codes in 3 files: valid")
+    summary = "8 templates, 6 QR codes in 3 files: valid (2 warnings)"
+    assert validated.stdout == f"{adopting}: {summary}\n"
     after = wasync("plan", adopting, "--detailed-exitcode")
     assert after.exit_code == 0, after.output
     assert "No changes" in after.stdout and "unmanaged" not in after.stdout

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from cli_runner import clean_env, wasync_process
-from ruamel.yaml import YAML
 
 from wasync.sandbox.common import FaultConfig
 
@@ -26,8 +25,6 @@ from .support import (
     qr_spec,
     served,
 )
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def lock_holder(root: Path, deadline: float) -> dict[str, object]:
@@ -83,10 +80,3 @@ def test_a_second_apply_waits_its_turn(tmp_path: Path) -> None:
         assert after.exit_code == 0, after
         assert "No changes" in after.stdout
         assert len(cams.app.state.emulator.qr_codes(CAMS_PHONE)) == 3  # none created twice
-
-
-def test_the_apply_workflow_queues_runs_instead_of_cancelling_them() -> None:
-    workflow = YAML(typ="safe").load((REPO / ".github/workflows/wasync-apply.yml").read_text())
-    group = workflow["concurrency"]
-    assert group["group"]
-    assert group["cancel-in-progress"] is False  # cancelling an apply midway is worse

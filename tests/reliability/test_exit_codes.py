@@ -187,6 +187,31 @@ def test_a_closed_pipe_ends_output_quietly_with_141(tmp_path: Path) -> None:
     assert proc.stderr == ""
 
 
+def test_a_reader_that_leaves_early_gets_141_from_plan(tmp_path: Path) -> None:
+    """`wasync plan | head -1` on a plan far larger than a pipe holds: head takes the first
+    line and leaves while the plan is still being written."""
+    many = "".join(
+        qr_spec("shop", f"p{i}", f"Hello number {i} from the poster") for i in range(800)
+    )
+    root = sandbox_folder(tmp_path, "qr_codes:\n" + many)
+    for command in (["plan"], ["plan", "--format", "json"]):
+        wasync = subprocess.Popen(
+            [sys.executable, "-m", "wasync", *command, str(root)],
+            env=clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert wasync.stdout is not None
+        head = subprocess.run(
+            ["head", "-1"], stdin=wasync.stdout, capture_output=True, text=True, check=False
+        )
+        wasync.stdout.close()  # only head holds the pipe's read end now
+        _, err = wasync.communicate(timeout=60)
+        assert wasync.returncode == 141, (command, err)
+        assert err == b""
+        assert head.stdout in ("wasync will make these changes:\n", "{\n"), head.stdout
+
+
 def test_a_closed_stdout_is_not_a_crash(tmp_path: Path) -> None:
     root = sandbox_folder(tmp_path)
     proc = subprocess.run(

@@ -83,3 +83,15 @@ def test_validate_runs_offline_without_the_credential_variables(
     result = wasync("validate", str(tmp_path))
     assert result.exit_code == 1
     assert "is not an environment variable name" in result.stderr
+
+
+def test_validate_names_the_folder_it_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "shop-specs"
+    root.mkdir()
+    folder(root, {}, config=REAL_ACCOUNT)
+    result = wasync("validate", root)
+    assert result.stdout == f"{root}: 0 templates, 0 QR codes in 0 files: valid\n", result
+    monkeypatch.chdir(root)
+    assert wasync("validate").stdout == ".: 0 templates, 0 QR codes in 0 files: valid\n"

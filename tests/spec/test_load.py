@@ -85,14 +85,14 @@ def test_files_are_found_recursively_in_sorted_order(tmp_path: Path) -> None:
     assert [str(f) for f in files] == ["a.yml", "b.yaml", "sub/deeper/a.yaml", "sub/z.yaml"]
     _, loaded = load_desired(root, freeze=False)
     assert loaded.files == tuple(str(root / f) for f in files)
-    assert loaded.summary() == "specs: 0 templates, 0 QR codes in 4 files"
+    assert loaded.summary() == "0 templates, 0 QR codes in 4 files"
 
 
 def test_an_empty_file_declares_nothing(tmp_path: Path) -> None:
     root = folder(tmp_path, {"empty.yaml": "", "comments.yaml": "# nothing yet\n"})
     _, loaded = load_desired(root, freeze=False)
     assert loaded.desired.templates == ()
-    assert loaded.summary() == "specs: 0 templates, 0 QR codes in 2 files"
+    assert loaded.summary() == "0 templates, 0 QR codes in 2 files"
 
 
 def test_resources_become_models_with_addresses(tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ def test_resources_become_models_with_addresses(tmp_path: Path) -> None:
     assert t1.address == "template.shop-nx.8618500009999.order_shipped.en_US"
     assert t2.address == "template.shop-cams.order_shipped.en_US"
     assert q.address == "qr.shop-cams.8615800001111.p"
-    assert loaded.summary() == "specs: 2 templates, 1 QR code in 2 files"
+    assert loaded.summary() == "2 templates, 1 QR code in 2 files"
 
 
 def test_the_source_map_locates_resources_and_fields(tmp_path: Path) -> None:

@@ -90,3 +90,45 @@ class BarProgress:
         if outcome.status is not Status.SUCCEEDED:
             self.console.print(f"{outcome.change.address}: {describe(outcome)}")
         self.bar.advance(self.task)
+
+
+class WaitLine:
+    """How a wait for review goes, on stderr: one line rewritten in place on a terminal;
+    elsewhere a line when the count changes, and at least one a minute."""
+
+    QUIET = 60.0  # seconds a log may go without a line
+
+    def __init__(self, file: TextIO, interactive: bool) -> None:
+        self.file = file
+        self.interactive = interactive
+        self._last: tuple[int, float] | None = None
+        self._open = False  # a line rewritten in place is showing, not yet ended
+
+    def polled(self, waiting: int, total: int, elapsed: float, within: float) -> None:
+        line = (
+            f"Waiting for review: {waiting} of {total} template{'s' * (total != 1)} "
+            f"in review ({elapsed:.0f} s of {within:.0f} s)"
+        )
+        if self.interactive:
+            self._open = waiting > 0
+            print(f"\r{line}\x1b[K", end="" if self._open else "\n", file=self.file)
+        elif (
+            self._last is None or waiting != self._last[0] or elapsed - self._last[1] >= self.QUIET
+        ):
+            print(line, file=self.file)
+            self._last = (waiting, elapsed)
+        self.file.flush()
+
+    def poll_failed(self, account: str, error: ProviderError) -> None:
+        self.done()
+        print(
+            visible(f"{account}: reading review status failed ({error.code}); trying again"),
+            file=self.file,
+        )
+        self.file.flush()
+
+    def done(self) -> None:
+        """End the line rewritten in place, if one is showing."""
+        if self._open:
+            print(file=self.file)
+            self._open = False

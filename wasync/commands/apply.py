@@ -17,9 +17,12 @@ import click
 from wasync import manager
 from wasync.apply.executor import Executor, Progress, Report, Status
 from wasync.apply.lock import ApplyLock
-from wasync.apply.progress import BarProgress, LineProgress, describe
+from wasync.apply.progress import BarProgress, LineProgress, WaitLine, describe
+from wasync.apply.review import Reviews, Verdict, wait_for_review
 from wasync.config import Config
 from wasync.errors import WasyncError
+from wasync.model import Template
+from wasync.output import visible
 from wasync.plan.render import write
 from wasync.plan.saved import SavedPlan, ensure_fresh, read_plan
 from wasync.session import Session
@@ -33,6 +36,10 @@ class ConfirmationError(WasyncError):
     """Apply was asked to run unattended without --auto-approve."""
 
 
+# Seconds `apply --wait` waits for review by default: most reviews end within minutes.
+WAIT_TIMEOUT = 900.0
+
+
 @dataclass(frozen=True)
 class Options:
     saved: SavedPlan | None
@@ -41,6 +48,7 @@ class Options:
     force: bool
     auto_approve: bool
     interactive: bool
+    wait: float | None = None  # seconds to wait for review after the apply; None: no wait
 
 
 def run(
@@ -51,8 +59,13 @@ def run(
     targets: Sequence[str] = (),
     prune: bool = False,
     force: bool = False,
+    wait: bool = False,
+    wait_timeout: float | None = None,
 ) -> int:
-    """Exit 0 when everything applied and nothing is left to do; 1 otherwise."""
+    """Exit 0 when everything applied and nothing is left to do (and, with ``wait``, every
+    template it submitted was approved); 1 otherwise."""
+    if wait_timeout is not None and not wait:
+        raise WasyncError("--wait-timeout goes with --wait; add --wait, or leave it out")
     interactive = sys.stdin.isatty() and sys.stderr.isatty()
     if not auto_approve and not interactive:
         raise ConfirmationError(
@@ -68,7 +81,8 @@ def run(
             )
         targets, prune = saved.targets, saved.prune
     config, specs = manager.load(directory)
-    options = Options(saved, targets, prune, force, auto_approve, interactive)
+    within = (WAIT_TIMEOUT if wait_timeout is None else wait_timeout) if wait else None
+    options = Options(saved, targets, prune, force, auto_approve, interactive, within)
     with ApplyLock(config.root):
         return asyncio.run(_apply(config, specs, options))
 
@@ -119,7 +133,10 @@ async def _apply(config: Config, specs: LoadedSpecs, options: Options) -> int:
                 err=True,
             )
             return 1
-        return await _check(session, config, specs, options) or (1 if report.failed else 0)
+        checked = await _check(session, config, specs, options) or (1 if report.failed else 0)
+        if options.wait is None:
+            return checked
+        return await _wait(session, report, options.wait, options.interactive) or checked
 
 
 async def _check(session: Session, config: Config, specs: LoadedSpecs, options: Options) -> int:
@@ -141,6 +158,81 @@ async def _check(session: Session, config: Config, specs: LoadedSpecs, options: 
         return 1
     click.echo("Checked: a fresh plan finds nothing left to do.")
     return 0
+
+
+async def _wait(session: Session, report: Report, within: float, interactive: bool) -> int:
+    """``--wait``: until each template this apply created or updated leaves review; print
+    each verdict. 1 when any was not approved, or was still in review when time ran out."""
+    submitted = [
+        o.change.desired
+        for o in report.having(Status.SUCCEEDED)
+        if isinstance(o.change.desired, Template) and o.change.action in ("create", "update")
+    ]
+    if not submitted:
+        click.echo("No template went to review; nothing to wait for.")
+        return 0
+    line = WaitLine(sys.stderr, interactive)
+    stop = asyncio.Event()  # Ctrl-C once: stop waiting, and report what is known
+    with _interrupts(stop) as aborted:
+        try:
+            reviews = await wait_for_review(
+                session, submitted, within=within, progress=line, stop=stop
+            )
+        except asyncio.CancelledError:
+            if not aborted():
+                raise
+            _uncancel()
+            line.done()
+            click.echo("Stopped waiting; the templates' review goes on.", err=True)
+            return ABORTED_EXIT
+    line.done()
+    return _print_reviews(reviews, within)
+
+
+def _print_reviews(reviews: Reviews, within: float) -> int:
+    click.echo(f"\nReview ({reviews.seconds:.0f} s):")
+    for verdict in reviews.verdicts:
+        click.echo(f"  {verdict.address}: {_verdict(verdict)}")
+    for template in reviews.waiting:
+        click.echo(f"  {template.address}: still in review")
+    approved = sum(v.approved for v in reviews.verdicts)
+    rejected = sum(v.status == "REJECTED" for v in reviews.verdicts)
+    other = len(reviews.not_approved) - rejected
+    counts = [f"{approved} approved", f"{rejected} rejected"]
+    counts += [f"{other} not approved otherwise"] if other else []
+    counts += [f"{len(reviews.waiting)} still in review"] if reviews.waiting else []
+    click.echo(f"Review {'ended' if not reviews.waiting else 'not over'}: {', '.join(counts)}.")
+    if reviews.not_approved:
+        n = len(reviews.not_approved)
+        click.echo(
+            f"{n} template{' was' if n == 1 else 's were'} not approved (reasons above): fix "
+            "the spec as the reason says and apply again (a rejected template can be edited).",
+            err=True,
+        )
+    if reviews.waiting:
+        n = len(reviews.waiting)
+        why = "waiting was stopped" if reviews.stopped else f"{within:g} s passed"
+        click.echo(
+            f"{n} template{' was' if n == 1 else 's were'} still in review when {why}; wasync "
+            "plan shows their status later, or wait longer with --wait-timeout.",
+            err=True,
+        )
+    return 1 if reviews.not_approved or reviews.waiting else 0
+
+
+def _verdict(verdict: Verdict) -> str:
+    """``approved``, ``rejected: PROMOTIONAL`` (the provider's reason), ``not approved
+    (PAUSED)``; provider text may hold anything, so hidden characters are shown."""
+    if verdict.status is None:
+        return "gone: the provider no longer lists it"
+    if verdict.approved:
+        return "approved"
+    if verdict.status == "REJECTED":
+        said = f"rejected: {verdict.reason}" if verdict.reason else "rejected"
+    else:
+        said = f"not approved ({verdict.status})"
+        said += f": {verdict.reason}" if verdict.reason else ""
+    return visible(said)
 
 
 async def _confirmed() -> bool:

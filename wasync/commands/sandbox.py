@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import errno
+import socket
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
 
 from wasync.errors import ConfigError
 from wasync.providers import registry
-from wasync.providers.plugin import EmulatorOptions
-from wasync.sandbox.common import (
-    DEFAULT_ACCESS_KEY_ID,
-    DEFAULT_ACCESS_KEY_SECRET,
-    DropConnections,
-    FaultConfig,
-)
+from wasync.providers.plugin import EmulatorOptions, ProviderPlugin
+from wasync.sandbox.common import DropConnections, FaultConfig
+
+BACKLOG = 2048  # uvicorn's own default
 
 
 def serve(
@@ -46,31 +47,69 @@ def serve(
             credentials=credentials, state_dir=state, faults=faults, qps=qps, page_cap=page_cap
         )
     )
-    # The published fake keys are shown so people can copy them; keys given on the command
-    # line may be real ones someone reused, and the person who typed them knows them.
-    shown_id = (
-        access_key_id
-        if access_key_id == DEFAULT_ACCESS_KEY_ID
-        else "(as given with --access-key-id)"
-    )
-    shown_secret = (
-        access_key_secret
-        if access_key_secret == DEFAULT_ACCESS_KEY_SECRET
-        else "(as given with --access-key-secret)"
-    )
+    # Bind first: a port that is taken is an error before anything claims to be serving.
+    sock = _listen(host, port)
+    bound = sock.getsockname()[1]  # --port 0 asks for any free port
     click.echo(
-        f"wasync sandbox: {provider} emulator on http://{host}:{port}\n"
-        f"  access key id:     {shown_id}\n"
-        f"  access key secret: {shown_secret}\n"
-        f"  state: {state or 'in memory'}; qps: {qps or 'documented, per API'}; "
+        f"wasync sandbox: {provider} emulator on http://{_url_host(host)}:{bound}\n"
+        + _keys(plugin, credentials)
+        + f"  state: {state or 'in memory'}; qps: {qps or 'documented, per API'}; "
         f"latency: {latency_ms:g} ms; fault rate: {fault_rate:g}"
         + (f"; page cap: {page_cap}" if page_cap else "")
         + "\n"
         "Press Ctrl-C to stop.",
         err=True,
     )
-    uvicorn.run(DropConnections(app), host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(DropConnections(app), log_level="warning"))
+    server.run(sockets=[sock])
     return 0
+
+
+def _keys(plugin: ProviderPlugin[Any], credentials: Mapping[str, str]) -> str:
+    """The banner's lines for the keys the emulator accepts, each named as wasync.yaml
+    names it for this provider (``access_key_id``, ``secret_key``). The published fake keys
+    are shown so people can copy them; keys given on the command line may be real ones
+    someone reused, and the person who typed them knows them."""
+    options = ("--access-key-id", "--access-key-secret")
+    lines = []
+    for (name, value), option in zip(credentials.items(), options, strict=False):
+        shown = value if value == plugin.credentials[name].sandbox else f"(as given with {option})"
+        lines.append(f"  {name + ':':<19}{shown}\n")
+    return "".join(lines)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port``, or ``ConfigError`` saying why it cannot be."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise ConfigError(
+            f"cannot serve on {host}: {exc.strerror}; give --host an address of this "
+            "machine, e.g. 127.0.0.1"
+        ) from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # not past a live listener
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is already in use (another wasync sandbox serve, or "
+                "another server); stop it, or pick a free port with --port"
+            ) from None
+        raise ConfigError(
+            f"cannot serve on {host}:{port}: {exc.strerror or exc}; pick another --host or "
+            "--port (ports below 1024 need extra privileges)"
+        ) from None
+    sock.listen(BACKLOG)  # from here on a client's connection waits for the server
+    return sock
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def reset(directory: Path) -> int:

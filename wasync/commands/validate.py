@@ -11,7 +11,8 @@ from wasync.errors import SpecError
 
 def run(directory: Path) -> int:
     """Print every problem to stderr (then a count) and return 1; or print the warnings to
-    stderr, if any, and a one-line summary, and return 0. A missing wasync.yaml raises
+    stderr, if any, and a one-line summary naming the folder checked
+    (``specs: 8 templates, ...: valid``), and return 0. A missing wasync.yaml raises
     ``ConfigError`` (exit 1)."""
     from wasync.loading import load_desired
     from wasync.output import visible
@@ -30,5 +31,5 @@ def run(directory: Path) -> int:
         click.echo(f"warning: {visible(str(warning))}", err=True)
     n = len(loaded.warnings)
     warned = f" ({n} warning{'s' * (n != 1)})" if n else ""
-    click.echo(f"{loaded.summary()}: valid{warned}")
+    click.echo(f"{visible(str(directory))}: {loaded.summary()}: valid{warned}")
     return 0

@@ -27,6 +27,7 @@ Choices where the reference leaves CAMS unspecified (each is an emulator decisio
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import string
@@ -63,6 +64,17 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2,4})?$")
 _NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 _PHONE = re.compile(r"^[1-9][0-9]{5,19}$")
 Reply = dict[str, Any]
+
+
+_REJECT = re.compile(r"sandbox:reject(?::([A-Z_]+))?")
+
+
+def sandbox_rejection(components: Any) -> str | None:
+    """Not CAMS: the sandbox's review rejects a template whose text holds
+    ``sandbox:reject`` (``sandbox:reject:PROMOTIONAL`` names the reason; else
+    ``INVALID_FORMAT``), so a rejection can be tried. The reason, or None to approve."""
+    found = _REJECT.search(json.dumps(components))
+    return None if found is None else found.group(1) or "INVALID_FORMAT"
 
 
 class CamsEmulator:
@@ -129,7 +141,8 @@ class CamsEmulator:
             for tpl in space["templates"]:
                 due = tpl.get("ReviewDue")
                 if tpl["AuditStatus"] == "auditing" and due is not None and due <= now:
-                    tpl["AuditStatus"] = "pass"
+                    reason = sandbox_rejection(tpl["Components"])
+                    tpl["AuditStatus"], tpl["Reason"] = ("fail", reason) if reason else ("pass", "")
                     tpl["ReviewDue"] = None
                     tpl["LastUpdateTime"] = int(now * 1000)
                     changed = True

@@ -8,7 +8,8 @@ What it emulates, and the choices made where the documentation is silent:
 
 - templates live per business phone; ids are 16-digit numeric strings, in creation order;
 - new and edited templates are PENDING; ``approve_after`` seconds later (by the clock) they
-  become APPROVED, or a test / ``POST /_sandbox/review`` sets any status;
+  become APPROVED (REJECTED if their text holds ``sandbox:reject``: ``sandbox_rejection``),
+  or a test / ``POST /_sandbox/review`` sets any status;
 - Meta's rules come back as code 9099 with Meta's error object in ``data.error``: name plus
   language is unique (subcode 2388024); PENDING (and other non-editable) templates cannot be
   edited; the category changes only on a REJECTED template; an APPROVED template takes one
@@ -32,6 +33,7 @@ import base64
 import binascii
 import copy
 import hashlib
+import json
 import re
 import threading
 import time
@@ -126,6 +128,18 @@ def meta_error(title: str, detail: str, *, subcode: int | None = None) -> Busine
     if subcode is not None:
         error["error_subcode"] = subcode
     return BusinessError(9099, data={"error": error})
+
+
+_REJECT = re.compile(r"sandbox:reject(?::([A-Z_]+))?")
+
+
+def sandbox_rejection(components: Any) -> str | None:
+    """Not NXCloud: the sandbox's review rejects a template whose text holds
+    ``sandbox:reject`` (``sandbox:reject:PROMOTIONAL`` names the reason, as Meta's
+    ``rejected_reason``; else ``INVALID_FORMAT``), so a rejection can be tried. The reason,
+    or None to approve."""
+    found = _REJECT.search(json.dumps(components))
+    return None if found is None else found.group(1) or "INVALID_FORMAT"
 
 
 @dataclass
@@ -460,7 +474,10 @@ class NxcloudEmulator:
             for t in templates.values():
                 due = t.get("review_due")
                 if t["status"] == "PENDING" and due is not None and due <= now:
-                    t["status"], t["review_due"], t["rejected_reason"] = "APPROVED", None, "NONE"
+                    reason = sandbox_rejection(t["components"])
+                    verdict = ("REJECTED", reason) if reason else ("APPROVED", "NONE")
+                    t["status"], t["rejected_reason"] = verdict
+                    t["review_due"] = None
                     changed = True
         if changed:
             self._save()

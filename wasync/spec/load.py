@@ -77,11 +77,10 @@ class LoadedSpecs:
     warnings: tuple[Problem, ...] = ()
 
     def summary(self) -> str:
-        """``specs: 12 templates, 5 QR codes in 3 files``."""
+        """``12 templates, 5 QR codes in 3 files``."""
         t, q, f = len(self.desired.templates), len(self.desired.qr_codes), len(self.files)
         return (
-            f"specs: {t} template{'s' * (t != 1)}, {q} QR code{'s' * (q != 1)} "
-            f"in {f} file{'s' * (f != 1)}"
+            f"{t} template{'s' * (t != 1)}, {q} QR code{'s' * (q != 1)} in {f} file{'s' * (f != 1)}"
         )
 
 
