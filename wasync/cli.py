@@ -124,6 +124,18 @@ def plan(**options: Any) -> None:
 @TARGET
 @PRUNE
 @click.option("--force", is_flag=True, help="Go past the per-account change thresholds.")
+@click.option(
+    "--no-write-codes",
+    is_flag=True,
+    help="Do not write the codes of new QR codes into the spec files (code:); print them.",
+)
+@click.option(
+    "--codes-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Also write the QR codes apply created or replaced, with their links and pins, as "
+    "JSON to FILE (for a workflow that commits the pins).",
+)
 def apply(**options: Any) -> None:
     """Make the remote match the specs: create, update and delete, within rate limits."""
     from wasync.commands import apply as command

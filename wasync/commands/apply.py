@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from wasync import manager
+from wasync.apply import pins
 from wasync.apply.executor import Executor, Progress, Report, Status
 from wasync.apply.lock import ApplyLock
 from wasync.apply.progress import BarProgress, LineProgress, describe
@@ -41,6 +42,8 @@ class Options:
     force: bool
     auto_approve: bool
     interactive: bool
+    write_codes: bool = True  # write the codes of new QR codes into the specs
+    codes_out: Path | None = None  # and list them, as JSON, in this file
 
 
 def run(
@@ -51,8 +54,11 @@ def run(
     targets: Sequence[str] = (),
     prune: bool = False,
     force: bool = False,
+    no_write_codes: bool = False,
+    codes_out: Path | None = None,
 ) -> int:
-    """Exit 0 when everything applied and nothing is left to do; 1 otherwise."""
+    """Exit 0 when everything applied and nothing is left to do; 1 otherwise. Pins that
+    cannot be written are reported loudly, and do not change the exit code."""
     interactive = sys.stdin.isatty() and sys.stderr.isatty()
     if not auto_approve and not interactive:
         raise ConfirmationError(
@@ -68,7 +74,9 @@ def run(
             )
         targets, prune = saved.targets, saved.prune
     config, specs = manager.load(directory)
-    options = Options(saved, targets, prune, force, auto_approve, interactive)
+    options = Options(
+        saved, targets, prune, force, auto_approve, interactive, not no_write_codes, codes_out
+    )
     with ApplyLock(config.root):
         return asyncio.run(_apply(config, specs, options))
 
@@ -102,24 +110,36 @@ async def _apply(config: Config, specs: LoadedSpecs, options: Options) -> int:
                     report = executor.report
                     report.interrupted = True
         _print_report(report, time.monotonic() - started)
-        if aborted():
-            finished = sum(1 for o in report.outcomes if o.change.actionable)
-            unfinished = len(the_plan.actionable) - finished
-            click.echo(
-                f"Aborted: {unfinished} changes were not finished, and calls in flight were "
-                "abandoned, so some may or may not have taken effect. Run wasync plan to see "
-                "where things stand; wasync apply picks up from there.",
-                err=True,
-            )
-            return ABORTED_EXIT
-        if report.interrupted:
-            click.echo(
-                "Interrupted: the calls in flight were finished and nothing new was started. "
-                "Run wasync apply again to finish; it picks up from the remote state.",
-                err=True,
-            )
-            return 1
-        return await _check(session, config, specs, options) or (1 if report.failed else 0)
+        made = pins.made_codes(report, specs)
+        _show_made(made)
+        pinning = pins.write(made, enabled=options.write_codes)
+        _show_pinned(pinning)
+        if options.codes_out is not None:
+            pins.write_document(options.codes_out, made, pinning)
+        # The check below plans with the pins in place: they must keep every entry's code.
+        specs = pins.pinned_specs(specs, made)
+        try:
+            if aborted():
+                finished = sum(1 for o in report.outcomes if o.change.actionable)
+                unfinished = len(the_plan.actionable) - finished
+                click.echo(
+                    f"Aborted: {unfinished} changes were not finished, and calls in flight "
+                    "were abandoned, so some may or may not have taken effect. Run wasync plan "
+                    "to see where things stand; wasync apply picks up from there.",
+                    err=True,
+                )
+                return ABORTED_EXIT
+            if report.interrupted:
+                click.echo(
+                    "Interrupted: the calls in flight were finished and nothing new was "
+                    "started. Run wasync apply again to finish; it picks up from the remote "
+                    "state.",
+                    err=True,
+                )
+                return 1
+            return await _check(session, config, specs, options) or (1 if report.failed else 0)
+        finally:
+            _show_unpinned(pinning)  # last, so that it is not missed
 
 
 async def _check(session: Session, config: Config, specs: LoadedSpecs, options: Options) -> int:
@@ -222,3 +242,43 @@ def _print_report(report: Report, seconds: float) -> None:
         f"\nApply {state}: {len(done)} succeeded, {len(failed)} failed, "
         f"{len(skipped)} skipped ({seconds:.1f} s)."
     )
+
+
+def _show_made(made: Sequence[pins.MadeCode]) -> None:
+    """What the new QR codes are, for whoever prints them."""
+    if not made:
+        return
+    click.echo("\nQR codes made (print these; the old code of a replacement no longer works):")
+    for m in made:
+        click.echo(f"  {m.address}: {'created' if m.action == 'create' else 'replaced'}")
+        click.echo(f"    code:      {m.code}")
+        if m.action == "replace":
+            click.echo(f"    old code:  {m.old_code} (no longer works)")
+        click.echo(f"    deep link: {m.deep_link_url or '(the provider gave none)'}")
+        click.echo(f"    image:     {m.qr_image_url or '(the provider gave none)'}")
+
+
+def _show_pinned(pinning: pins.Pinning) -> None:
+    for file, codes in sorted(pinning.written.items()):
+        if codes:
+            n = len(codes)
+            click.echo(f"Pinned {n} QR code{'s' * (n != 1)} in {file} (code: in each entry).")
+
+
+def _show_unpinned(pinning: pins.Pinning) -> None:
+    """The pins that are not in the files, with the codes: loudly, on stderr, where a
+    file could not take them."""
+    for u in pinning.unwritten:
+        lines = [f"  {m.address}: code: {m.code}" for m in u.codes]
+        if pinning.skipped:
+            click.echo("\nNot written (--no-write-codes); pin these in the specs:")
+            lines = [f"  {m.file or '?'}: {m.address}: code: {m.code}" for m in u.codes]
+            click.echo("\n".join(lines))
+            continue
+        click.echo(
+            f"\nWARNING: the codes of {len(u.codes)} new QR code(s) were NOT written to "
+            f"{u.file}: {u.reason}. The changes at the provider were made. Add each code to "
+            "its entry by hand (until then these entries find their code by prefilled "
+            "message only):\n" + "\n".join(lines),
+            err=True,
+        )
