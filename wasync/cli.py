@@ -196,6 +196,39 @@ def import_(**options: Any) -> None:
     sys.exit(command.run(**options))
 
 
+@cli.group()
+def qr() -> None:
+    """Message QR codes: print-ready images of the codes the specs manage."""
+
+
+@qr.command(name="export")
+@DIR
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the images and index.csv to (created if missing).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["svg", "png"]),
+    default="svg",
+    show_default=True,
+    help="svg (vector, for print) or png.",
+)
+@TARGET
+def qr_export(**options: Any) -> None:
+    """Write one image per managed QR code, encoding its deep link, and index.csv.
+
+    Reads the providers (a code's deep link is theirs); entries without a code yet, or whose
+    code the next apply replaces, are listed and not exported (exit 1).
+    """
+    from wasync.commands import qr as command
+
+    sys.exit(command.export(**options))
+
+
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of spec files (for yaml-language-server and editors)."""
