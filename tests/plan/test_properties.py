@@ -178,8 +178,9 @@ def test_a_remote_that_matches_the_specs_plans_to_nothing(
 
 class Simulator:
     """A pure model of the providers: create adds, update rewrites in place, replace
-    rewrites with a new code (QR codes where the provider re-issues them), delete removes (every language where the provider
-    deletes by name). Blocked changes are skipped, as apply skips them."""
+    rewrites with a new code (QR codes where the provider re-issues them), delete removes
+    (every language where the provider deletes by name). Blocked changes are skipped, as
+    apply skips them."""
 
     def __init__(self, remote: Remote) -> None:
         self.qrs = {(q.account, q.phone, q.code): q for q in remote.qr_codes}
