@@ -114,32 +114,31 @@ async def _apply(config: Config, specs: LoadedSpecs, options: Options) -> int:
         _show_made(made)
         pinning = pins.write(made, enabled=options.write_codes)
         _show_pinned(pinning)
-        if options.codes_out is not None:
-            pins.write_document(options.codes_out, made, pinning)
+        listed = _write_codes_out(options.codes_out, made, pinning)
         # The check below plans with the pins in place: they must keep every entry's code.
         specs = pins.pinned_specs(specs, made)
-        try:
-            if aborted():
-                finished = sum(1 for o in report.outcomes if o.change.actionable)
-                unfinished = len(the_plan.actionable) - finished
-                click.echo(
-                    f"Aborted: {unfinished} changes were not finished, and calls in flight "
-                    "were abandoned, so some may or may not have taken effect. Run wasync plan "
-                    "to see where things stand; wasync apply picks up from there.",
-                    err=True,
-                )
-                return ABORTED_EXIT
-            if report.interrupted:
-                click.echo(
-                    "Interrupted: the calls in flight were finished and nothing new was "
-                    "started. Run wasync apply again to finish; it picks up from the remote "
-                    "state.",
-                    err=True,
-                )
-                return 1
-            return await _check(session, config, specs, options) or (1 if report.failed else 0)
-        finally:
+        if aborted():
+            finished = sum(1 for o in report.outcomes if o.change.actionable)
+            unfinished = len(the_plan.actionable) - finished
+            click.echo(
+                f"Aborted: {unfinished} changes were not finished, and calls in flight were "
+                "abandoned, so some may or may not have taken effect. Run wasync plan to see "
+                "where things stand; wasync apply picks up from there.",
+                err=True,
+            )
             _show_unpinned(pinning)  # last, so that it is not missed
+            return ABORTED_EXIT
+        if report.interrupted:
+            click.echo(
+                "Interrupted: the calls in flight were finished and nothing new was started. "
+                "Run wasync apply again to finish; it picks up from the remote state.",
+                err=True,
+            )
+            _show_unpinned(pinning)
+            return 1
+        code = await _check(session, config, specs, options) or (1 if report.failed else 0)
+        _show_unpinned(pinning)
+        return code or (0 if listed else 1)
 
 
 async def _check(session: Session, config: Config, specs: LoadedSpecs, options: Options) -> int:
@@ -256,6 +255,24 @@ def _show_made(made: Sequence[pins.MadeCode]) -> None:
             click.echo(f"    old code:  {m.old_code} (no longer works)")
         click.echo(f"    deep link: {m.deep_link_url or '(the provider gave none)'}")
         click.echo(f"    image:     {m.qr_image_url or '(the provider gave none)'}")
+
+
+def _write_codes_out(
+    path: Path | None, made: Sequence[pins.MadeCode], pinning: pins.Pinning
+) -> bool:
+    """``--codes-out``: False (and said on stderr) if the file cannot be written."""
+    if path is None:
+        return True
+    try:
+        pins.write_document(path, made, pinning)
+    except OSError as exc:
+        click.echo(
+            f"Error: cannot write the QR codes to {path}: {exc.strerror or exc}; they are "
+            "listed above",
+            err=True,
+        )
+        return False
+    return True
 
 
 def _show_pinned(pinning: pins.Pinning) -> None:
