@@ -326,6 +326,26 @@ def test_phones_come_from_the_specs_and_from_phone(adopting: Path) -> None:
     assert "Pinned" not in again.stdout and "Nothing to write" in again.stdout
 
 
+def test_a_file_that_cannot_take_a_pin_is_left_alone_and_the_pin_listed(adopting: Path) -> None:
+    written = (
+        "qr_codes:\n"
+        "  - account: shop-cams\n"
+        f'    phone: "{QR_PHONES[0]}"\n'
+        "    label: metro\n"
+        "    prefilled_message: Hello! I saw your autumn poster at the metro station.\n"
+        "templates: [ ]  # the YAML writer would drop these spaces\n"
+    )
+    mine = adopting / "mine.yaml"
+    mine.write_text(written, encoding="utf-8")
+    result = wasync("import", adopting, "--account", "shop-cams")
+    assert result.exit_code == 0, result.output
+    assert mine.read_text(encoding="utf-8") == written
+    assert "Not pinned: these QR entries find their code by its message only" in result.stderr
+    assert f"qr.shop-cams.{QR_PHONES[0]}.metro ({mine}): code: " in result.stderr
+    assert "would also change line 6" in result.stderr
+    assert plan_exit(adopting) == 0
+
+
 def test_without_a_known_phone(adopting: Path) -> None:
     cams = wasync("import", adopting, "--account", "shop-cams")
     assert cams.exit_code == 0, cams.output

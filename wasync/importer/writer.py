@@ -86,8 +86,7 @@ class Writer:
                 try:
                     check_only_pins_changed(spec.original, spec.render(), pins.values())
                 except PinWriteError as exc:
-                    self.files[path] = SpecFile(path)  # as it was
-                    del self.pins[path]
+                    del self.files[path], self.pins[path]  # not written: left as it is
                     result.unpinned += [(*d, str(exc)) for d in done]
                     continue
             result.pinned += done

@@ -347,19 +347,24 @@ def check_only_pins_changed(before: str, after: str, codes: Iterable[str]) -> No
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        # lines gone, merged or split: not a pin's doing
-        reshaped = tag == "delete" or (tag == "replace" and i2 - i1 != j2 - j1)
-        stray = next(
-            (k for k, line in enumerate(new_lines[j1:j2]) if not any(c in line for c in new)),
-            None,
+        added = new_lines[j1:j2]
+        pinned = all(any(code in line for code in new) for line in added)
+        # A pin adds a line, or changes lines one for one (a code: line, a flow entry).
+        if pinned and (tag == "insert" or (tag == "replace" and i2 - i1 == j2 - j1)):
+            continue
+        if tag == "replace" and i2 - i1 == j2 - j1:  # line for line: the first unpinned one
+            gone = [i1 + k for k, line in enumerate(added) if not any(c in line for c in new)]
+        else:
+            gone = [k for k in range(i1, i2) if old_lines[k] not in added]
+        if gone:
+            what = f"change line {gone[0] + 1} ({_first_line(old_lines[gone[0]])!r})"
+        else:
+            stray = next(line for line in added if not any(code in line for code in new))
+            what = f"add a line before line {i1 + 1} ({_first_line(stray)!r})"
+        raise PinWriteError(
+            f"the YAML writer would also {what}, in a style it does not keep (e.g. spaces "
+            "inside flow brackets, or mixed line endings)"
         )
-        if reshaped or stray is not None:
-            at = min(i1 + (stray or 0), len(old_lines) - 1)
-            raise PinWriteError(
-                f"the YAML writer would also change line {at + 1} "
-                f"({_first_line(old_lines[at])!r}), in a style it does not keep (e.g. "
-                "spaces inside flow brackets, or mixed line endings)"
-            )
 
 
 def _plain(node: Any) -> Any:
