@@ -140,6 +140,7 @@ def main() -> None:
     )
     print(
         f"changes:   {counts['create']} create, {counts['update']} update, "
+        f"{counts['replace']} replace, "
         f"{counts['delete']} delete, {result.blocked_count} blocked ({checksum[:19]}...)"
     )
     print(

@@ -271,6 +271,7 @@ def main() -> None:
     )
     print(
         f"changes:   {counts['create']} create, {counts['update']} update, "
+        f"{counts['replace']} replace, "
         f"{counts['delete']} delete, {first.the_plan.blocked_count} blocked"
     )
     print(

@@ -327,18 +327,19 @@ def test_a_registered_provider_goes_through_validate_plan_apply_plan(
     again = json.loads(result.stdout)
     assert again["changes"] == [] and again["summary"]["has_changes"] is False
 
-    # Pinned, a changed message is an update in place: memo keeps a QR code's code.
+    # Apply pinned the code it created; a changed message is then an update in place (not
+    # a replacement): memo keeps a QR code's code, so the pin stays.
     specs = root / "specs.yaml"
-    pinned = f"    code: {qr['code']}\n    prefilled_message: Hello from the new poster"
-    specs.write_text(
-        specs.read_text().replace("    prefilled_message: Hello from the poster", pinned)
-    )
+    assert f"    code: {qr['code']}\n" in specs.read_text()
+    specs.write_text(specs.read_text().replace("from the poster", "from the new poster"))
     result = wasync("plan", root, "--format", "json")
     assert [(c["action"], c["remote_id"]) for c in json.loads(result.stdout)["changes"]] == [
         ("update", qr["code"])
     ]
+    before = specs.read_text()
     result = wasync("apply", root, "--auto-approve")
     assert result.exit_code == 0, result
+    assert "QR codes made" not in result.stdout and specs.read_text() == before
     state = json.loads((root / ".wasync" / "sandbox" / "shop-memo" / "memo.json").read_text())
     assert [(c["code"], c["message"]) for c in state["codes"].values()] == [
         (qr["code"], "Hello from the new poster")

@@ -136,6 +136,18 @@ def plan(**options: Any) -> None:
     metavar="SECONDS",
     help="How long --wait waits for review  [default: 900].",
 )
+@click.option(
+    "--no-write-codes",
+    is_flag=True,
+    help="Do not write the codes of new QR codes into the spec files (code:); print them.",
+)
+@click.option(
+    "--codes-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Also write the QR codes apply created or replaced, with their links and pins, as "
+    "JSON to FILE (for a workflow that commits the pins).",
+)
 def apply(**options: Any) -> None:
     """Make the remote match the specs: create, update and delete, within rate limits."""
     from wasync.commands import apply as command
@@ -194,6 +206,39 @@ def import_(**options: Any) -> None:
     from wasync.commands import import_ as command
 
     sys.exit(command.run(**options))
+
+
+@cli.group()
+def qr() -> None:
+    """Message QR codes: print-ready images of the codes the specs manage."""
+
+
+@qr.command(name="export")
+@DIR
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the images and index.csv to (created if missing).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["svg", "png"]),
+    default="svg",
+    show_default=True,
+    help="svg (vector, for print) or png.",
+)
+@TARGET
+def qr_export(**options: Any) -> None:
+    """Write one image per managed QR code, encoding its deep link, and index.csv.
+
+    Reads the providers (a code's deep link is theirs); entries without a code yet, or whose
+    code the next apply replaces, are listed and not exported (exit 1).
+    """
+    from wasync.commands import qr as command
+
+    sys.exit(command.export(**options))
 
 
 @cli.command()

@@ -243,6 +243,11 @@ def qr_address(account: str, phone: str, label: str) -> str:
     return f"qr.{account}.{phone}.{label}"
 
 
+def qr_phone_address(account: str, phone: str) -> str:
+    """``qr.<account>.<phone>``: the QR codes of one number, as a group."""
+    return f"qr.{account}.{phone}"
+
+
 def template_address(account: str, phone: str | None, name: str, language: str) -> str:
     """``template.<account>[.<phone>].<name>.<language>``: the phone part only where the
     provider scopes templates by number."""

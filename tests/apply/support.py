@@ -8,7 +8,7 @@ HTTP through the in-process transport (or a socket where a test says so).
 from __future__ import annotations
 
 import asyncio
-import json
+import io
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml import YAML
 from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
@@ -96,11 +97,16 @@ def write_specs(
     templates: Iterable[JsonDict] = (),
     config: str | None = None,
 ) -> Path:
-    """A spec folder: wasync.yaml and one specs.yaml (JSON is YAML)."""
+    """A spec folder: wasync.yaml and one specs.yaml, in block style as people write it
+    (so that apply can write the pins of the QR codes it creates into it)."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "wasync.yaml").write_text(config or config_text(), encoding="utf-8")
     body = {"qr_codes": list(qr_codes), "templates": list(templates)}
-    (root / "specs.yaml").write_text(json.dumps(body, indent=1), encoding="utf-8")
+    out = io.StringIO()
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.dump(body, out)
+    (root / "specs.yaml").write_text(out.getvalue(), encoding="utf-8")
     return root
 
 

@@ -119,7 +119,7 @@ def test_thresholds_stop_an_apply_with_the_numbers_unless_forced(
         "Error: shop-cams: 2 of 4 managed resources would be updated or deleted "
         "(50.0% > 30.0%); review the plan and use --force\n"
     )
-    assert "Plan: 0 to create, 2 to update, 0 to delete." in refused.stdout  # shown first
+    assert "Plan: 0 to create, 0 to update, 2 to replace, 0 to delete." in refused.stdout
     assert sorted(q["GenerateQrImage"] for q in stored_qr(served)) == ["SVG"] * 4
 
     forced = wasync("apply", str(root), "--auto-approve", "--force")

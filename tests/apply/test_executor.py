@@ -105,7 +105,7 @@ async def test_deletes_start_only_after_every_create_and_update_of_the_account(
     )
 
     counts = applied.planned.plan.counts()
-    assert counts == {"create": 4, "update": 2, "delete": 4}
+    assert counts == {"create": 4, "update": 0, "replace": 2, "delete": 4}
     assert not applied.report.failed
     events = progress.events
     last_write = max(i for i, e in enumerate(events) if e[0] == "finished" and e[1] != "delete")
@@ -255,8 +255,12 @@ async def test_an_update_and_a_delete_whose_answers_are_lost_are_not_done_twice(
         (outcome,) = applied.report.outcomes
         assert outcome.status is Status.SUCCEEDED, outcome
         assert outcome.retries == 1
-        if outcome.change.action == "update":  # read back: is the new code there?
+        if outcome.change.action == "replace":  # read back: is the new code there?
             assert outcome.detail.endswith("confirmed by reading it back after an unanswered call")
+            # What the read-back found is what apply shows and pins: the code CAMS issued.
+            (now,) = emus.cams.state.emulator.qr_codes(CAMS_PHONES[1])
+            assert outcome.made is not None and outcome.made.code == now["QrdlCode"]
+            assert outcome.detail.startswith(f"code {now['QrdlCode']}, replacing ")
         # A delete is simply sent again: the code is gone, which CAMS says, and that is done.
         assert not applied.again.plan.has_changes
     (left,) = emus.cams.state.emulator.qr_codes(CAMS_PHONES[1])

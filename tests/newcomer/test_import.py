@@ -20,6 +20,7 @@ from .support import (
     NX_PHONE,
     QR_PHONES,
     SPECS,
+    cams_emulator,
     cams_qr,
     cams_template,
     copy_specs,
@@ -189,7 +190,7 @@ def test_an_entry_that_differs_is_reported_and_left_unless_overwrite(adopting: P
     # The plan shows the edit, blocked by the user's protect: nothing apply can do, yet the
     # specs and the provider disagree (exit 4).
     assert planned.exit_code == 4, planned.output
-    assert "will not be updated: blocked" in planned.stdout
+    assert "will not be replaced: blocked" in planned.stdout
     assert "1 blocked" in planned.stdout
 
     taken = wasync("import", adopting, *CAMS, "--overwrite")
@@ -298,21 +299,51 @@ def test_a_pruning_account_is_warned_about_what_was_skipped(adopting: Path) -> N
 
 
 def test_phones_come_from_the_specs_and_from_phone(adopting: Path) -> None:
-    (adopting / "mine.yaml").write_text(
+    written = (
         "qr_codes:\n"
-        "  - account: shop-cams\n"
+        "  - account: shop-cams  # mine\n"
         f'    phone: "{QR_PHONES[0]}"\n'
         "    label: metro\n"
-        "    prefilled_message: Hello! I saw your autumn poster at the metro station.\n",
-        encoding="utf-8",
+        "    prefilled_message: Hello! I saw your autumn poster at the metro station.\n"
     )
+    (adopting / "mine.yaml").write_text(written, encoding="utf-8")
     result = wasync("import", adopting, "--account", "shop-cams", "--phone", QR_PHONES[1])
     assert result.exit_code == 0, result.output
     assert "Read shop-cams (cams): 4 QR codes on 2 numbers and 4 templates." in result.stdout
     assert "Already in the specs and matching: 1." in result.stdout
-    # The spec entry found its code by message only: import says which code to pin.
-    assert "qr.shop-cams.8615800001111.metro" in result.stdout
-    assert "Not pinned" in result.stdout
+    # The spec entry found its code by message only: import pins it, in the user's file,
+    # which changes by that one line.
+    code = next(
+        c["QrdlCode"]
+        for c in cams_emulator(adopting).qr_codes(QR_PHONES[0])
+        if c["PrefilledMessage"].startswith("Hello! I saw your autumn poster at the metro")
+    )
+    mine = adopting / "mine.yaml"
+    assert "Pinned 1 QR entry to the code each found by its message" in result.stdout
+    assert f"qr.shop-cams.8615800001111.metro ({mine}): code: {code}" in result.stdout
+    assert mine.read_text(encoding="utf-8") == written + f"    code: {code}\n"
+    assert plan_exit(adopting) == 0
+    again = wasync("import", adopting, "--account", "shop-cams", "--phone", QR_PHONES[1])
+    assert "Pinned" not in again.stdout and "Nothing to write" in again.stdout
+
+
+def test_a_file_that_cannot_take_a_pin_is_left_alone_and_the_pin_listed(adopting: Path) -> None:
+    written = (
+        "qr_codes:\n"
+        "  - account: shop-cams\n"
+        f'    phone: "{QR_PHONES[0]}"\n'
+        "    label: metro\n"
+        "    prefilled_message: Hello! I saw your autumn poster at the metro station.\n"
+        "templates: [ ]  # the YAML writer would drop these spaces\n"
+    )
+    mine = adopting / "mine.yaml"
+    mine.write_text(written, encoding="utf-8")
+    result = wasync("import", adopting, "--account", "shop-cams")
+    assert result.exit_code == 0, result.output
+    assert mine.read_text(encoding="utf-8") == written
+    assert "Not pinned: these QR entries find their code by its message only" in result.stderr
+    assert f"qr.shop-cams.{QR_PHONES[0]}.metro ({mine}): code: " in result.stderr
+    assert "would also change line 6" in result.stderr
     assert plan_exit(adopting) == 0
 
 

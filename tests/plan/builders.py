@@ -23,6 +23,7 @@ from wasync.providers.nxcloud.traits import NXCLOUD_TRAITS
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)  # the golden plan's "now"
 CAMS_PHONE = "8615800001111"
 NX_PHONE = "8618500009999"
+STORE_PHONE = "8615800002222"
 
 Spec = QrCode | Template  # a desired resource
 Held = RemoteQrCode | RemoteTemplate  # a remote resource
@@ -78,6 +79,7 @@ def rqr(
         prefilled_message=message,
         image=image,
         deep_link_url=f"https://wa.me/message/{code}",
+        qr_image_url=f"https://img.example.invalid/qrdl/{code}.{image.lower() or 'svg'}",
     )
 
 
@@ -194,6 +196,8 @@ def golden_plan() -> Plan:
     menu = qr("menu", "Show me the menu", code="MENU1")
     moved = qr("table-card", "Book a table", code="OLD22")
     door = qr("door", "Open hours?", code="DOOR1", protect=True)
+    # protected, unpinned, reworded: it matched COUNTER1 before
+    counter = qr("counter", "Hi, I'm at the counter now", protect=True, phone=STORE_PHONE)
     # templates (CAMS)
     welcome = tpl(
         "welcome",
@@ -236,6 +240,7 @@ def golden_plan() -> Plan:
         menu,
         moved,
         door,
+        counter,
         welcome,
         draft,
         rejected,
@@ -261,6 +266,7 @@ def golden_plan() -> Plan:
         rqr("NEW77", "Book a table"),
         rqr("DOOR1", "When are you open?"),
         rqr("STRAY9", "Old campaign"),
+        rqr("COUNTER1", "Hi, I'm at the counter", phone=STORE_PHONE),
         rqr("BRAND1", "Brand hello", account="brand-cams"),
         rtpl(draft, status="DRAFT", category="UTILITY"),
         rtpl(rejected, status="REJECTED", components=(body("Old text"),)),

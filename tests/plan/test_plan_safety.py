@@ -69,12 +69,13 @@ def test_counts_exclude_blocked_changes() -> None:
         [qr("a", "x"), pending, tpl("new")],
         [rtpl(pending, status="PENDING", components=(body("o"),))],
     )
-    assert p.counts() == {"create": 2, "update": 0, "delete": 0}
+    assert p.counts() == {"create": 2, "update": 0, "replace": 0, "delete": 0}
     assert p.blocked_count == 1 and p.has_changes
     summary = p.data()["summary"]
     assert summary == {
         "create": 2,
         "update": 0,
+        "replace": 0,
         "delete": 0,
         "blocked": 1,
         "unmanaged": 0,
@@ -233,7 +234,7 @@ def test_planned_creates_do_not_dilute_the_threshold() -> None:
     desired = [qr(f"q{i:03}", f"m{i}", code=f"C{i:03}") for i in range(80)]
     desired += [qr(f"new{i:03}", f"fresh {i}") for i in range(40)]
     p = make_plan(desired, remote, accounts=cams_account(prune=True))
-    assert p.counts() == {"create": 40, "update": 0, "delete": 40}
+    assert p.counts() == {"create": 40, "update": 0, "replace": 0, "delete": 40}
     (row,) = (a for a in p.data()["accounts"] if a["account"] == "shop-cams")
     assert (row["managed"], row["existing"]) == (160, 120)
     (v,) = p.threshold_violations()

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from plan.builders import ACCOUNTS, CAMS_PHONE, make_plan, qr, rqr, settings
-from wasync.plan import AccountSettings
+from wasync.plan import AccountSettings, filter_targets
 from wasync.plan.digest import remote_fingerprint
+from wasync.plan.render.text import to_text
 from wasync.traits import ProviderTraits
 
 # A provider whose QR updates keep the code (Meta's documented behaviour), to check that the
@@ -59,10 +60,12 @@ def test_a_pinned_code_takes_precedence_over_message_matching() -> None:
     assert p.changes == () and p.unmanaged == ()
 
 
-def test_pinned_update_on_cams_warns_the_printed_code_stops_working() -> None:
+def test_pinned_update_on_cams_is_a_replacement_the_printed_code_stops_working() -> None:
     p = make_plan([qr("menu", "New menu", code="M1")], [rqr("M1", "Old menu")])
     (c,) = p.changes
-    assert c.action == "update" and c.remote is not None
+    assert c.action == "replace" and c.remote is not None and c.remote_id == "M1"
+    assert p.counts() == {"create": 0, "update": 0, "replace": 1, "delete": 0}
+    assert p.has_changes
     assert [(f.path, f.before, f.after) for f in c.fields] == [
         ("prefilled_message", "Old menu", "New menu")
     ]
@@ -71,10 +74,28 @@ def test_pinned_update_on_cams_warns_the_printed_code_stops_working() -> None:
     assert c.remote_fingerprint == remote_fingerprint(c.remote)
 
 
-def test_an_update_that_keeps_the_code_has_no_hazard() -> None:
+def test_an_update_that_keeps_the_code_is_an_update_in_place_without_hazard() -> None:
     p = make_plan([qr("menu", "New menu", code="M1")], [rqr("M1", "Old menu")], accounts=KEEPS_CODE)
     (c,) = p.changes
     assert c.action == "update" and c.hazards == () and c.blocked is None
+
+
+def test_a_replacement_counts_for_the_thresholds() -> None:
+    desired = [qr(f"q{i}", f"New {i}", code=f"C{i}") for i in range(10)]
+    remote = [rqr(f"C{i}", f"New {i}" if i < 6 else f"Old {i}") for i in range(10)]
+    (v,) = make_plan(desired, remote).threshold_violations()
+    assert (v.changing, v.managed) == (4, 10)
+
+
+def test_the_plan_data_carries_the_links_of_existing_codes() -> None:
+    p = make_plan([qr("menu", "New menu", code="M1")], [rqr("M1", "Old"), rqr("X1", "Stray")])
+    (c,) = p.data()["changes"]
+    assert c["deep_link_url"] == "https://wa.me/message/M1"
+    assert c["qr_image_url"] == rqr("M1", "x").qr_image_url != ""
+    (u,) = p.data()["unmanaged"]
+    assert (u["remote_id"], u["deep_link_url"]) == ("X1", "https://wa.me/message/X1")
+    (new,) = make_plan([qr("menu", "New menu")]).data()["changes"]
+    assert (new["deep_link_url"], new["qr_image_url"]) == (None, None)
 
 
 def test_image_format_change_is_an_update_and_an_unread_image_is_not() -> None:
@@ -194,7 +215,7 @@ def test_exact_matches_go_before_message_only_ones() -> None:
 def test_a_message_only_match_updates_the_image() -> None:
     p = make_plan([qr("a", "Hi", image="PNG")], [rqr("A1", "Hi", image="SVG")])
     (c,) = p.changes
-    assert c.action == "update" and c.remote_id == "A1"
+    assert c.action == "replace" and c.remote_id == "A1"
     assert [h.code for h in c.hazards] == ["qr-code-replaced"]
 
 
@@ -208,7 +229,7 @@ def test_protected_entries_are_matched_last_so_plans_settle() -> None:
     ]
     p = make_plan(desired, [rqr("R1", "Hello"), rqr("S1", "Hello", image="PNG")])
     by_label = {c.address.rsplit(".", 1)[1]: c for c in p.changes}
-    assert by_label["flyer"].action == "update" and by_label["flyer"].remote_id == "S1"
+    assert by_label["flyer"].action == "replace" and by_label["flyer"].remote_id == "S1"
     assert by_label["table"].action == "create" and by_label["table"].blocked is None
     assert "menu" not in by_label and p.blocked_count == 0
 
@@ -221,7 +242,7 @@ def test_an_edited_unpinned_message_creates_a_code_and_says_the_old_one_stays() 
     assert [u.remote_id for u in p.unmanaged] == ["OLD1"]
     (w,) = p.warnings
     assert w.address == f"qr.shop-cams.{CAMS_PHONE}.poster"
-    assert "the unmanaged codes OLD1 keep working" in w.message
+    assert "the unmanaged code OLD1 keeps working as it is" in w.message
     assert "printed copies of the old one stop working" in w.message  # CAMS replaces codes
     kept = make_plan([qr("poster", "Hello again")], [rqr("OLD1", "Hello")], accounts=KEEPS_CODE)
     assert "printed copies keep working" in kept.warnings[0].message
@@ -240,6 +261,7 @@ def test_prune_never_deletes_a_code_a_protected_unpinned_entry_may_mean() -> Non
     )
     create, delete = sorted(p.changes, key=lambda c: c.action)
     assert (create.action, delete.action) == ("create", "delete")
+    assert create.blocked is not None and create.blocked.code == "protected-unpinned"
     assert delete.blocked is not None and delete.blocked.code == "maybe-protected"
     assert f"qr.shop-cams.{CAMS_PHONE}.poster" in delete.blocked.reason
     assert "PRINTED" in delete.blocked.reason
@@ -252,3 +274,117 @@ def test_prune_never_deletes_a_code_a_protected_unpinned_entry_may_mean() -> Non
     p = make_plan([qr("poster", "Hello again", code="NEW", protect=True)], after, prune=True)
     (delete,) = p.changes
     assert delete.remote_id == "PRINTED" and delete.blocked is None and delete.hazards
+
+
+# --- identity that cannot surprise: protected entries without a pin ----------------------------
+
+
+def test_a_protected_unpinned_entry_whose_message_changed_is_refused_naming_the_code() -> None:
+    # "poster" matched PRINTED by its message; the message was edited. A new code would leave
+    # the printed one live and unmanaged: the plan names it and refuses.
+    p = make_plan([qr("poster", "Hello again", protect=True)], [rqr("PRINTED", "Hello")])
+    (c,) = p.changes
+    assert c.action == "create" and c.blocked is not None
+    assert c.blocked.code == "protected-unpinned"
+    assert "probably matched code PRINTED before its message changed" in c.blocked.reason
+    assert "the only code on this phone that no entry claims" in c.blocked.reason
+    assert 'its message: "Hello"' in c.blocked.reason
+    assert "pin it (code: PRINTED)" in c.blocked.way_out
+    assert "remove protect: true for the apply that creates it" in c.blocked.way_out
+    assert not p.has_changes and p.blocked_count == 1
+    assert [u.remote_id for u in p.unmanaged] == ["PRINTED"]
+    assert p.warnings == ()  # the refusal says it all
+
+
+def test_among_several_leftovers_the_closest_message_is_named() -> None:
+    remote = [rqr("A1", "Opening hours?"), rqr("B2", "Hello, I saw your poster"), rqr("C3", "Menu")]
+    p = make_plan([qr("poster", "Hello, I saw your new poster", protect=True)], remote)
+    (c,) = p.changes
+    assert c.blocked is not None
+    assert "probably matched code B2" in c.blocked.reason
+    assert "A1, B2 and C3" in c.blocked.reason and "closest to this entry's" in c.blocked.reason
+
+
+def test_pinning_the_named_code_shows_the_change_to_it() -> None:
+    # The way out: pin the code. On CAMS the change is a replacement, which protect refuses;
+    # where the provider keeps codes it is an update in place.
+    desired = [qr("poster", "Hello again", code="PRINTED", protect=True)]
+    (c,) = make_plan(desired, [rqr("PRINTED", "Hello")]).changes
+    assert (c.action, c.remote_id) == ("replace", "PRINTED")
+    assert c.blocked is not None and c.blocked.code == "protected"
+    (c,) = make_plan(desired, [rqr("PRINTED", "Hello")], accounts=KEEPS_CODE).changes
+    assert (c.action, c.blocked) == ("update", None)
+
+
+def test_a_protected_unpinned_entry_is_created_where_no_code_is_left_over() -> None:
+    p = make_plan([qr("poster", "Hello", protect=True), qr("door", "Hi")], [rqr("D1", "Hi")])
+    (c,) = p.changes
+    assert (c.action, c.blocked) == ("create", None)
+    assert c.address.endswith(".poster")
+
+
+def test_an_unprotected_entry_is_still_created_beside_leftovers_with_a_warning() -> None:
+    p = make_plan([qr("poster", "Hello again")], [rqr("PRINTED", "Hello")])
+    (c,) = p.changes
+    assert (c.action, c.blocked) == ("create", None)
+    assert len(p.warnings) == 1
+
+
+# --- warnings that scale --------------------------------------------------------------------------
+
+SIXTY = 60
+
+
+def _warning_lines(p: Any) -> list[str]:
+    text = to_text(p.data())
+    section = text.split("Warnings:\n", 1)[1].split("\n\n", 1)[0] if "Warnings:" in text else ""
+    return section.splitlines()
+
+
+def test_sixty_reworded_codes_give_one_warning_line() -> None:
+    # 60 entries of one phone, reworded: 60 new codes beside 60 codes left over. A warning
+    # per entry naming every leftover was 60 lines of 1,300 characters (3,600 pairs).
+    desired = [qr(f"poster-{i:02}", "Hello from the new poster") for i in range(SIXTY)]
+    remote = [rqr(f"C{i:013}", "Hello from the poster") for i in range(SIXTY)]
+    p = make_plan(desired, remote)
+    assert p.counts()["create"] == SIXTY
+    (w,) = p.warnings
+    assert w.address == f"qr.shop-cams.{CAMS_PHONE}"
+    assert len(w.addresses) == SIXTY  # every entry, for machines and --target
+    assert "60 entries (poster-00, poster-01, poster-02 and 57 more)" in w.message
+    assert "codes C0000000000000, C0000000000001, C0000000000002 and 57 more" in w.message
+    lines = _warning_lines(p)
+    assert len(lines) == 1 and len(lines[0]) < 500
+
+
+def test_sixty_stale_pins_give_one_warning_line() -> None:
+    desired = [qr(f"poster-{i:02}", "Hello", code=f"OLD{i:02}") for i in range(SIXTY)]
+    remote = [rqr(f"NEW{i:02}", "Hello") for i in range(SIXTY)]
+    p = make_plan(desired, remote)
+    (w,) = p.warnings
+    assert len(w.addresses) == SIXTY
+    assert "60 entries pin codes this phone no longer has" in w.message
+    assert "poster-00 (pinned OLD00, now NEW00)" in w.message and "and 57 more" in w.message
+    assert len(_warning_lines(p)) == 1
+
+
+def test_sixty_protected_codes_keep_every_line_short() -> None:
+    # Refusals are per entry (each is its own change), but none lists the whole phone.
+    desired = [qr(f"p{i:02}", "Hello again", protect=True) for i in range(SIXTY)]
+    remote = [rqr(f"C{i:02}", "Hello") for i in range(SIXTY)]
+    p = make_plan(desired, remote, prune=True)
+    creates = [c for c in p.changes if c.action == "create"]
+    deletes = [c for c in p.changes if c.action == "delete"]
+    assert len(creates) == len(deletes) == SIXTY
+    for c in p.changes:
+        assert c.blocked is not None and len(c.blocked.reason) < 400, c.blocked
+    guards = f"qr.shop-cams.{CAMS_PHONE}.p02 and 57 more on this phone have protect: true"
+    assert guards in deletes[0].blocked.reason
+    assert max(len(line) for line in to_text(p.data()).splitlines()) < 500
+
+
+def test_a_target_keeps_a_phone_warning_that_names_it() -> None:
+    desired = [qr(f"poster-{i:02}", "New") for i in range(3)]
+    p = make_plan(desired, [rqr("C1", "Old")])
+    narrowed = filter_targets(p, [f"qr.shop-cams.{CAMS_PHONE}.poster-01"])
+    assert [w.address for w in narrowed.warnings] == [f"qr.shop-cams.{CAMS_PHONE}"]

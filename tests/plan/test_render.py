@@ -48,8 +48,10 @@ def test_the_golden_plan_has_every_change_kind_hazard_and_blocked_reason(
 ) -> None:
     # The golden files are only worth their bytes if they show every case.
     changes = data["changes"]
+    # A QR update in place needs a provider that keeps codes: the golden accounts replace.
     assert {(c["kind"], c["action"]) for c in changes} == {
-        (k, a) for k in ("qr", "template") for a in ("create", "update", "delete")
+        *(("qr", a) for a in ("create", "replace", "delete")),
+        *(("template", a) for a in ("create", "update", "delete")),
     }
     hazards = {h["code"] for c in changes for h in c["hazards"]}
     assert hazards == {
@@ -67,6 +69,8 @@ def test_the_golden_plan_has_every_change_kind_hazard_and_blocked_reason(
         "protected",
         "deletes-kept-language",
         "edit-budget",
+        "protected-unpinned",
+        "maybe-protected",
     }
     # Previews: a template create and an update with a message before and after.
     previews = [c for c in changes if c["preview"]]
@@ -246,7 +250,7 @@ def test_json_output_validates_against_the_schema(plan_data: Any) -> None:
 def test_the_schema_rejects_what_is_not_a_plan() -> None:
     schema = json.loads(SCHEMA.read_text())
     doc = golden_plan().data()
-    doc["changes"][0]["action"] = "replace"
+    doc["changes"][0]["action"] = "rename"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, schema)
 
@@ -257,9 +261,14 @@ def test_unknown_format_is_refused() -> None:
 
 
 def test_markdown_bounds_long_warning_and_unmanaged_lists() -> None:
-    # Every pin went stale, and thousands of codes nobody names: still one bounded comment.
-    desired = [qr(f"q{i:05}", f"message {i}", code=f"GONE{i:05}") for i in range(2000)]
-    remote = [rqr(f"NEW{i:05}", f"message {i}") for i in range(2000)]
+    # Every pin went stale, on 2000 numbers (a warning each: warnings are one per phone),
+    # and thousands of codes nobody names: still one bounded comment.
+    phones = [f"86158{i:08}" for i in range(2000)]
+    desired = [
+        qr(f"q{i:05}", f"message {i}", code=f"GONE{i:05}", phone=phone)
+        for i, phone in enumerate(phones)
+    ]
+    remote = [rqr(f"NEW{i:05}", f"message {i}", phone=phone) for i, phone in enumerate(phones)]
     remote += [rqr(f"X{i:05}", f"stray {i}") for i in range(2000)]
     md = markdown.render(make_plan(desired, remote).data())
     assert len(md) <= markdown.LIMIT

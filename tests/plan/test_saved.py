@@ -88,7 +88,7 @@ def test_changes_that_appear_or_disappear_are_named(tmp_path: Path) -> None:
     fresh = make_plan(desired, remote, prune=False)
     stale = [str(s) for s in check_stale(read_plan(tmp_path / "p.json"), fresh)]
     assert stale == [
-        "qr.shop-cams.8615800001111.menu: the planned update is no longer needed",
+        "qr.shop-cams.8615800001111.menu: the planned replace is no longer needed",
         "qr.shop-cams.8615800001111.poster: the planned create is no longer needed",
     ]
     fresh = make_plan(desired, remote, prune=True)

@@ -71,6 +71,9 @@ class Outcome:
     detail: str = ""  # what happened, for the report: a new code, why it was skipped
     error: WasyncError | None = None  # a ProviderError carries the provider's code
     retries: int = 0
+    # What a create, update or replacement left at the provider, as it answered (or as
+    # read back after an unanswered call): a new QR code's code and links.
+    made: RemoteQrCode | RemoteTemplate | None = None
 
 
 @dataclass
@@ -199,8 +202,8 @@ class Executor:
             for _ in range(UNKNOWN_OUTCOME_ROUNDS):
                 try:
                     retry_on = RETRY_READS if change.action == "delete" else RETRY_WRITES
-                    detail = await calling(lambda: self._perform(conn, change), retry_on)
-                    return Outcome(change, Status.SUCCEEDED, detail, retries=retries)
+                    detail, made = await calling(lambda: self._perform(conn, change), retry_on)
+                    return Outcome(change, Status.SUCCEEDED, detail, retries=retries, made=made)
                 except ProviderError as error:
                     last = error
                     if error.error_class is not ErrorClass.UNKNOWN_OUTCOME:
@@ -215,7 +218,8 @@ class Executor:
                 # Each read is retried on its own by the session (RetryingReads).
                 done = await calling(lambda: self._in_place(conn, change), frozenset())
                 if done is not None:
-                    return Outcome(change, Status.SUCCEEDED, done, retries=retries)
+                    detail, made = done
+                    return Outcome(change, Status.SUCCEEDED, detail, retries=retries, made=made)
         except _Stopped as stopped:
             return Outcome(change, Status.SKIPPED, stopped.detail, retries=retries)
         except GateClosed:  # stopped while its next request waited for its turn
@@ -229,30 +233,32 @@ class Executor:
 
     # --- the calls ------------------------------------------------------------------------
 
-    async def _perform(self, conn: Connection, change: Change) -> str:
+    async def _perform(self, conn: Connection, change: Change) -> Done:
         """Make ``change``'s call; say what it made, or what it deleted."""
         made = await _call(conn.provider, change)
         if made is None:
-            return f"{_ID_WORD[change.kind]} {change.remote_id}"
+            return f"{_ID_WORD[change.kind]} {change.remote_id}", None
         if isinstance(made, RemoteQrCode):
             self._made[(made.account, made.phone)].add(made.code)
-            return f"code {made.code}"
-        return f"id {made.id}, {made.status.lower()}"
+            return _qr_detail(change, made), made
+        return f"id {made.id}, {made.status.lower()}", made
 
-    async def _in_place(self, conn: Connection, change: Change) -> str | None:
-        """Read the resource back; a description if the change is in place, else None."""
+    async def _in_place(self, conn: Connection, change: Change) -> Done | None:
+        """Read the resource back; what is in place if the change is, else None."""
         if change.kind == "qr":
             return await self._qr_in_place(conn, change)
         return await self._template_in_place(conn, change)
 
-    async def _qr_in_place(self, conn: Connection, change: Change) -> str | None:
+    async def _qr_in_place(self, conn: Connection, change: Change) -> Done | None:
         subject = change.desired or change.remote
         assert isinstance(subject, QrCode | RemoteQrCode)
         key = (change.account, subject.phone)
         listed = await conn.provider.list_qr_codes(subject.phone)
         own = change.remote.code if isinstance(change.remote, RemoteQrCode) else None
         if change.action == "delete":
-            return None if any(q.code == own for q in listed) else f"code {own}, {CONFIRMED}"
+            if any(q.code == own for q in listed):
+                return None
+            return f"code {own}, {CONFIRMED}", None
         # Codes that belong to someone else: everything known before the run but this
         # change's own, and whatever other changes of this run made.
         others = (self._snapshot[key] | self._made[key]) - {own}
@@ -266,20 +272,20 @@ class Executor:
         if mine is None:
             return None
         self._made[key].add(mine.code)
-        return f"code {mine.code}, {CONFIRMED}"
+        return f"{_qr_detail(change, mine)}, {CONFIRMED}", mine
 
-    async def _template_in_place(self, conn: Connection, change: Change) -> str | None:
+    async def _template_in_place(self, conn: Connection, change: Change) -> Done | None:
         t = change.desired if isinstance(change.desired, Template) else None
         ref = t or change.remote
         assert isinstance(ref, Template | RemoteTemplate)
         found = await conn.provider.find_template(ref.phone, ref.name, ref.language)
         if change.action == "delete":
-            return None if found is not None else f"id {change.remote_id}, {CONFIRMED}"
+            return None if found is not None else (f"id {change.remote_id}, {CONFIRMED}", None)
         assert t is not None
         if found is None:
             return None
         if self._settled(change, Desired(templates=(t,)), Remote(templates=(found,))):
-            return f"id {found.id}, {found.status.lower()}, {CONFIRMED}"
+            return f"id {found.id}, {found.status.lower()}, {CONFIRMED}", found
         return None
 
     def _settled(self, change: Change, desired: Desired, remote: Remote) -> bool:
@@ -290,6 +296,16 @@ class Executor:
 
 
 _ID_WORD = {"qr": "code", "template": "id"}  # what a provider calls the resource's identity
+# What a change did (for the report), and what it left at the provider (None for a delete).
+Done = tuple[str, RemoteQrCode | RemoteTemplate | None]
+
+
+def _qr_detail(change: Change, made: RemoteQrCode) -> str:
+    """``code NEW``, or ``code NEW, replacing OLD`` where the old code was retired."""
+    old = change.remote_id
+    if old is not None and old != made.code:
+        return f"code {made.code}, replacing {old}"
+    return f"code {made.code}"
 
 
 async def _call(provider: Provider, change: Change) -> RemoteQrCode | RemoteTemplate | None:
@@ -299,7 +315,8 @@ async def _call(provider: Provider, change: Change) -> RemoteQrCode | RemoteTemp
             return await provider.create_qr_code(qr)
         case "create", Template() as template, None:
             return await provider.create_template(template)
-        case "update", QrCode() as qr, RemoteQrCode() as current:
+        case (("update" | "replace"), QrCode() as qr, RemoteQrCode() as current):
+            # One call either way: the provider's traits say whether it keeps the code.
             return await provider.update_qr_code(current, qr)
         case "update", Template() as template, RemoteTemplate() as current:
             return await provider.update_template(current, template)

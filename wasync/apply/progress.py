@@ -12,7 +12,7 @@ from wasync.errors import ErrorClass, ProviderError
 from wasync.output import visible
 from wasync.plan import Change
 
-VERB = {"create": "created", "update": "updated", "delete": "deleted"}
+VERB = {"create": "created", "update": "updated", "replace": "replaced", "delete": "deleted"}
 
 
 def describe(outcome: Outcome) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from wasync import manager
+from wasync.apply import pins
 from wasync.apply.executor import Executor, Progress, Report, Status
 from wasync.apply.lock import ApplyLock
 from wasync.apply.progress import BarProgress, LineProgress, WaitLine, describe
@@ -49,6 +50,8 @@ class Options:
     auto_approve: bool
     interactive: bool
     wait: float | None = None  # seconds to wait for review after the apply; None: no wait
+    write_codes: bool = True  # write the codes of new QR codes into the specs
+    codes_out: Path | None = None  # and list them, as JSON, in this file
 
 
 def run(
@@ -61,9 +64,12 @@ def run(
     force: bool = False,
     wait: bool = False,
     wait_timeout: float | None = None,
+    no_write_codes: bool = False,
+    codes_out: Path | None = None,
 ) -> int:
     """Exit 0 when everything applied and nothing is left to do (and, with ``wait``, every
-    template it submitted was approved); 1 otherwise."""
+    template it submitted was approved); 1 otherwise. Pins that cannot be written are
+    reported loudly, and do not change the exit code."""
     if wait_timeout is not None and not wait:
         raise WasyncError("--wait-timeout goes with --wait; add --wait, or leave it out")
     interactive = sys.stdin.isatty() and sys.stderr.isatty()
@@ -82,7 +88,17 @@ def run(
         targets, prune = saved.targets, saved.prune
     config, specs = manager.load(directory)
     within = (WAIT_TIMEOUT if wait_timeout is None else wait_timeout) if wait else None
-    options = Options(saved, targets, prune, force, auto_approve, interactive, within)
+    options = Options(
+        saved,
+        targets,
+        prune,
+        force,
+        auto_approve,
+        interactive,
+        wait=within,
+        write_codes=not no_write_codes,
+        codes_out=codes_out,
+    )
     with ApplyLock(config.root):
         return asyncio.run(_apply(config, specs, options))
 
@@ -116,6 +132,13 @@ async def _apply(config: Config, specs: LoadedSpecs, options: Options) -> int:
                     report = executor.report
                     report.interrupted = True
         _print_report(report, time.monotonic() - started)
+        made = pins.made_codes(report, specs)
+        _show_made(made)
+        pinning = pins.write(made, enabled=options.write_codes)
+        _show_pinned(pinning)
+        listed = _write_codes_out(options.codes_out, made, pinning)
+        # The check below plans with the pins in place: they must keep every entry's code.
+        specs = pins.pinned_specs(specs, made)
         if aborted():
             finished = sum(1 for o in report.outcomes if o.change.actionable)
             unfinished = len(the_plan.actionable) - finished
@@ -125,6 +148,7 @@ async def _apply(config: Config, specs: LoadedSpecs, options: Options) -> int:
                 "where things stand; wasync apply picks up from there.",
                 err=True,
             )
+            _show_unpinned(pinning)  # last, so that it is not missed
             return ABORTED_EXIT
         if report.interrupted:
             click.echo(
@@ -132,11 +156,14 @@ async def _apply(config: Config, specs: LoadedSpecs, options: Options) -> int:
                 "Run wasync apply again to finish; it picks up from the remote state.",
                 err=True,
             )
+            _show_unpinned(pinning)
             return 1
-        checked = await _check(session, config, specs, options) or (1 if report.failed else 0)
+        code = await _check(session, config, specs, options) or (1 if report.failed else 0)
+        _show_unpinned(pinning)
+        code = code or (0 if listed else 1)
         if options.wait is None:
-            return checked
-        return await _wait(session, report, options.wait, options.interactive) or checked
+            return code
+        return await _wait(session, report, options.wait, options.interactive) or code
 
 
 async def _check(session: Session, config: Config, specs: LoadedSpecs, options: Options) -> int:
@@ -314,3 +341,61 @@ def _print_report(report: Report, seconds: float) -> None:
         f"\nApply {state}: {len(done)} succeeded, {len(failed)} failed, "
         f"{len(skipped)} skipped ({seconds:.1f} s)."
     )
+
+
+def _show_made(made: Sequence[pins.MadeCode]) -> None:
+    """What the new QR codes are, for whoever prints them."""
+    if not made:
+        return
+    click.echo("\nQR codes made (print these; the old code of a replacement no longer works):")
+    for m in made:
+        click.echo(f"  {m.address}: {'created' if m.action == 'create' else 'replaced'}")
+        click.echo(f"    code:      {m.code}")
+        if m.action == "replace":
+            click.echo(f"    old code:  {m.old_code} (no longer works)")
+        click.echo(f"    deep link: {m.deep_link_url or '(the provider gave none)'}")
+        click.echo(f"    image:     {m.qr_image_url or '(the provider gave none)'}")
+
+
+def _write_codes_out(
+    path: Path | None, made: Sequence[pins.MadeCode], pinning: pins.Pinning
+) -> bool:
+    """``--codes-out``: False (and said on stderr) if the file cannot be written."""
+    if path is None:
+        return True
+    try:
+        pins.write_document(path, made, pinning)
+    except OSError as exc:
+        click.echo(
+            f"Error: cannot write the QR codes to {path}: {exc.strerror or exc}; they are "
+            "listed above",
+            err=True,
+        )
+        return False
+    return True
+
+
+def _show_pinned(pinning: pins.Pinning) -> None:
+    for file, codes in sorted(pinning.written.items()):
+        if codes:
+            n = len(codes)
+            click.echo(f"Pinned {n} QR code{'s' * (n != 1)} in {file} (code: in each entry).")
+
+
+def _show_unpinned(pinning: pins.Pinning) -> None:
+    """The pins that are not in the files, with the codes: loudly, on stderr, where a
+    file could not take them."""
+    for u in pinning.unwritten:
+        lines = [f"  {m.address}: code: {m.code}" for m in u.codes]
+        if pinning.skipped:
+            click.echo("\nNot written (--no-write-codes); pin these in the specs:")
+            lines = [f"  {m.file or '?'}: {m.address}: code: {m.code}" for m in u.codes]
+            click.echo("\n".join(lines))
+            continue
+        click.echo(
+            f"\nWARNING: the codes of {len(u.codes)} new QR code(s) were NOT written to "
+            f"{u.file}: {u.reason}. The changes at the provider were made. Add each code to "
+            "its entry by hand (until then these entries find their code by prefilled "
+            "message only):\n" + "\n".join(lines),
+            err=True,
+        )

@@ -50,12 +50,21 @@ def _report(r: ImportResult, directory: Path) -> None:
     if r.missing:
         click.echo("\nIn the specs but not at the provider (wasync apply would create them):")
         _list(r.missing)
+    if r.pinned:
+        click.echo(
+            f"\nPinned {_count(len(r.pinned), 'QR entry', 'QR entries')} to the code each "
+            "found by its message (code:), so that a later edit of the message changes that "
+            "code rather than planning a new one:"
+        )
+        _list([f"{address} ({file}): code: {code}" for address, file, code in r.pinned])
     if r.unpinned:
         click.echo(
             "\nNot pinned: these QR entries find their code by its message only, so an edit "
-            "to the message would plan a new code rather than update this one. Pin each:"
+            "to the message would plan a new code rather than update this one. Their files "
+            "could not take the pin without other changes; pin each by hand:",
+            err=True,
         )
-        _list([f"{address} ({file}): code: {code}" for address, file, code in r.unpinned])
+        _list([f"{a} ({file}): code: {code}; {why}" for a, file, code, why in r.unpinned], err=True)
     if r.skipped:
         click.echo(
             "\nSkipped: wasync cannot manage these as they are; they stay unmanaged "

@@ -57,21 +57,20 @@ def decide(
     for change in the_plan.changes:
         if change.action == "create":
             result.missing.append(change.address)
-        elif change.action == "update":
+        elif change.action in ("update", "replace"):
             _differs(change, target, writer, result, overwrite=overwrite)
-    result.unpinned = _unpinned(desired, remote, writer)
+    _pin(desired, remote, writer)
 
 
-def _unpinned(desired: Desired, remote: Remote, writer: Writer) -> list[tuple[str, str, str]]:
-    """Spec QR entries without ``code:``, and the code each matched (by the planner's rule).
-    Without a pin, editing the message plans a new code instead of updating this one (and
-    ``protect`` cannot guard a code the entry no longer matches)."""
-    out = []
+def _pin(desired: Desired, remote: Remote, writer: Writer) -> None:
+    """Pin every spec QR entry that found its code by message (no ``code:``, or one the
+    phone no longer has) to that code, by the planner's rule. Without a pin, editing the
+    message plans a new code instead of changing this one (and ``protect`` cannot guard a
+    code the entry no longer matches)."""
     for found in match_qr_codes(desired.qr_codes, remote.qr_codes).values():
         for d, r in found.matched:
-            if not d.code:
-                out.append((d.address, writer.file_of(d.address), r.code))
-    return sorted(out)
+            if d.code != r.code:
+                writer.pin(d.address, r.code)
 
 
 def _differs(

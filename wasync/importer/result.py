@@ -47,11 +47,16 @@ class ImportResult:
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # planner warnings, unread phones
-    # Spec QR entries without a pin: (address, file, the code each matched, to pin).
-    unpinned: list[tuple[str, str, str]] = field(default_factory=list)
+    # Spec QR entries that found their code by message (no pin, or a stale one), now
+    # pinned to it: (address, file, code).
+    pinned: list[tuple[str, str, str]] = field(default_factory=list)
+    # ... and those whose file could not take the pin: (address, file, code, why).
+    unpinned: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     @property
     def written(self) -> int:
-        return sum(len(v) for v in self.added.values()) + sum(
-            1 for d in self.differing if d.overwritten
+        return (
+            sum(len(v) for v in self.added.values())
+            + sum(1 for d in self.differing if d.overwritten)
+            + len(self.pinned)
         )

@@ -1,11 +1,12 @@
 """Writing what import decided: new entries appended per file, entries replaced in place,
-every file written atomically; then the proof that the folder as written loads and plans as
-no change for every entry written, or every file is restored."""
+pins set on entries that found their code by message, every file written atomically; then
+the proof that the folder as written loads and plans as no change for every entry written,
+or every file is restored. A file that gets pins only changes on the pinned lines, as when
+apply writes pins (``wasync.spec.write``), or it is left alone and the pins reported."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from wasync.importer.result import ImportResult
 from wasync.model import JsonDict, Remote
 from wasync.plan import plan
 from wasync.spec.load import LoadedSpecs
-from wasync.spec.write import SpecFile
+from wasync.spec.write import PinWriteError, SpecFile, check_only_pins_changed, write_atomically
 
 IMPORTED_DIR = "imported"
 
@@ -33,6 +34,8 @@ class Writer:
         self.specs = specs
         self.files: dict[Path, SpecFile] = {}
         self.written: dict[str, JsonDict] = {}  # address -> entry, for the final proof
+        self.pins: dict[Path, dict[str, str]] = defaultdict(dict)  # file -> address -> code
+        self._edited: set[Path] = set()  # files with edits other than pins
         self._added: dict[Path, list[tuple[str, str, JsonDict, dict[str, str]]]] = defaultdict(list)
 
     def file_of(self, address: str) -> str:
@@ -61,10 +64,36 @@ class Writer:
         index = spec.index_of(kind, address)
         assert index is not None, address
         spec.replace(kind, index, entry)
+        self._edited.add(Path(where.file))
         self.written[address] = entry
+
+    def pin(self, address: str, code: str) -> None:
+        """``code:`` on the QR entry at ``address``, in its own file."""
+        where = self.specs.source_map.locate(address)
+        assert where is not None, address
+        self.pins[Path(where.file)][address] = code
+
+    def _set_pins(self, result: ImportResult) -> None:
+        """Put the pins into their files: a file with no other edit must change on its
+        pinned lines only, or it gets none (and they are reported)."""
+        for path, pins in sorted(self.pins.items()):
+            spec = self._open(path)
+            for address, code in sorted(pins.items()):
+                found = spec.pin(address, code)
+                assert found, address
+            done = [(address, str(path), code) for address, code in sorted(pins.items())]
+            if path not in self._edited and path not in self._added:
+                try:
+                    check_only_pins_changed(spec.original, spec.render(), pins.values())
+                except PinWriteError as exc:
+                    del self.files[path], self.pins[path]  # not written: left as it is
+                    result.unpinned += [(*d, str(exc)) for d in done]
+                    continue
+            result.pinned += done
 
     def commit(self, result: ImportResult, remote: Remote) -> None:
         """Write every file changed, then prove; on any failure put every file back."""
+        self._set_pins(result)
         for path, items in sorted(self._added.items()):
             spec = self._open(path, header=_header(self.target.name))
             for address, kind, entry, notes in sorted(items, key=lambda x: x[0]):
@@ -77,12 +106,12 @@ class Writer:
         made_dir = not (self.directory / IMPORTED_DIR).exists()
         try:
             for path, spec in changed.items():
-                _write_atomically(path, spec.render())
+                write_atomically(path, spec.render())
             self._prove(remote)
         except BaseException:
             for path, spec in changed.items():
                 if spec.existed:
-                    _write_atomically(path, spec.original)
+                    write_atomically(path, spec.original)
                 else:
                     path.unlink(missing_ok=True)
             if made_dir:
@@ -100,6 +129,15 @@ class Writer:
         left = sorted({c.address for c in after.changes} & set(self.written))
         if left:
             raise ImportBugError(f"entries written would still change: {', '.join(left)}")
+        # A pinned entry keeps the code it matched: no create, no stale pin.
+        pinned = {address for pins in self.pins.values() for address in pins}
+        lost = sorted(
+            {c.address for c in after.changes if c.action == "create"}
+            | {a for w in after.warnings for a in w.addresses}
+        )
+        lost = [a for a in lost if a in pinned]
+        if lost:
+            raise ImportBugError(f"entries pinned lost their code: {', '.join(lost)}")
 
 
 def _header(account: str) -> str:
@@ -108,10 +146,3 @@ def _header(account: str) -> str:
         "Edit freely. A later import adds only what is new; entries here that differ from\n"
         "the account are reported and left as they are (--overwrite takes the remote's)."
     )
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.wasync-tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -12,7 +12,15 @@ per account and phone number (DESIGN.md, "Resources and identity"):
 Entries left over are created; codes left over are unmanaged (or pruned). In steps 2 and 3
 an entry whose pin is gone (where an update replaces the code, it gets a new one) goes before
 unpinned entries: it owns its re-issued code; protected entries go last (see
-``match_qr_codes``).
+``_match_phone``). In step 3 protected entries take codes in the reverse of their step-2
+order, so that a code created for one of them can never be taken from it by another one
+in the next plan (see ``_match_phone``).
+
+This is also the adoption rule: an entry without ``code:`` adopts an unclaimed code of its
+phone with the same prefilled message. It is the only way an unpinned entry is tied to a
+code, so the planner refuses to create a new code for a protected, unpinned entry while its
+phone has codes no entry claims: one of them may be the printed code it stood for before its
+message changed (``wasync.plan.safety.qr_protected_unpinned``).
 
 Invariants, which the planner, the executor's read-back and import rely on:
 
@@ -95,7 +103,7 @@ def _match_phone(wanted: list[QrCode], present: dict[str, RemoteQrCode]) -> QrMa
     # plan and kept unchanged could go to another entry in the next, so a plan would never
     # settle. A stale pin goes before unpinned entries: it owns its re-issued code.
     rest.sort(key=lambda d: (d.protect, not d.code, d.address))
-    left = []
+    left: list[QrCode] = []
     for d in rest:
         # An empty remote image was not read back: it matches any image.
         found = take(exact.get((d.prefilled_message, d.image))) or take(
@@ -105,11 +113,23 @@ def _match_phone(wanted: list[QrCode], present: dict[str, RemoteQrCode]) -> QrMa
             left.append(d)
         else:
             matched.append((d, found))
+    # Message-only matches: unprotected entries first, in the order above (their updates go
+    # ahead, so the code they take ends up an exact match for them). Protected entries come
+    # after, in REVERSE order: a protected entry's update may be blocked, so the code it
+    # takes keeps its other image, and the entries that find nothing are created. In the
+    # next plan the created codes are exact matches, handed out in the forward order; had a
+    # protected entry earlier in that order taken the message-only code, it would now take
+    # a created code instead, and the blocked change would move to another entry in every
+    # plan (found by the convergence property: two protected entries, one message, one code
+    # of the other image).
+    loose_order = [d for d in left if not d.protect]
+    loose_order += reversed([d for d in left if d.protect])
     unmatched = []
-    for d in left:
+    for d in loose_order:
         found = take(loose.get(d.prefilled_message))
         if found is None:
             unmatched.append(d)
         else:
             matched.append((d, found))
+    unmatched.sort(key=lambda d: d.address)
     return QrMatches(tuple(wanted), tuple(matched), tuple(unmatched), unclaimed)

@@ -19,9 +19,13 @@ from wasync.plan.thresholds import ThresholdError, ThresholdViolation, check_sha
 
 FORMAT_VERSION = 1
 
-Action = Literal["create", "update", "delete"]
-# In plan order. A new action (issue 14: replace) is a name here and a constructor on Change.
-ACTIONS: tuple[Action, ...] = ("create", "update", "delete")
+Action = Literal["create", "update", "replace", "delete"]
+# In plan order. A new action is a name here and a constructor on Change. ``replace``: the
+# provider retires the resource's identity on update and issues a new one (a CAMS QR code:
+# the printed code stops working).
+ACTIONS: tuple[Action, ...] = ("create", "update", "replace", "delete")
+# Actions that change something that exists now: what the change thresholds count.
+CHANGING: tuple[Action, ...] = ("update", "replace", "delete")
 
 
 @dataclass(frozen=True)
@@ -65,9 +69,9 @@ class Blocked(ChangeNote):
 @dataclass(frozen=True)
 class Change:
     """One thing apply would do to one resource. Build it with a named constructor
-    (``create``, ``update``, ``delete``): each derives the kind, address, account and remote
-    fingerprint from the resources it is given. Any of them may pass ``blocked=``: a blocked
-    change is shown in the plan and never attempted."""
+    (``create``, ``update``, ``replace``, ``delete``): each derives the kind, address,
+    account and remote fingerprint from the resources it is given. Any of them may pass
+    ``blocked=``: a blocked change is shown in the plan and never attempted."""
 
     action: Action
     kind: Kind
@@ -111,6 +115,20 @@ class Change:
     ) -> Change:
         """``remote`` edited in place to match ``desired`` (at ``desired``'s address)."""
         return cls._of("update", desired, remote, fields, hazards, blocked, preview=preview)
+
+    @classmethod
+    def replace(
+        cls,
+        desired: QrCode,
+        remote: RemoteQrCode,
+        fields: Iterable[FieldDiff],
+        hazards: Iterable[Hazard] = (),
+        *,
+        blocked: Blocked | None = None,
+    ) -> Change:
+        """``remote`` changed to match ``desired`` by a call that retires it and issues a
+        new one (the provider's traits say where: ``qr_update_replaces_code``)."""
+        return cls._of("replace", desired, remote, fields, hazards, blocked)
 
     @classmethod
     def delete(
@@ -169,6 +187,7 @@ class Change:
         return (self.account, self.kind, self.address, ACTIONS.index(self.action))
 
     def data(self) -> JsonDict:
+        qr = self.remote if isinstance(self.remote, RemoteQrCode) else None
         return {
             "address": self.address,
             "action": self.action,
@@ -178,6 +197,7 @@ class Change:
             "remote_status": self.remote.status
             if isinstance(self.remote, RemoteTemplate)
             else None,
+            **qr_links(qr),
             "fields": [f.data() for f in self.fields],
             "hazards": [h.data() for h in self.hazards],
             "blocked": self.blocked.data() if self.blocked else None,
@@ -185,6 +205,15 @@ class Change:
             "remote_fingerprint": self.remote_fingerprint,
             "preview": self.preview.data() if self.preview is not None else None,
         }
+
+
+def qr_links(qr: RemoteQrCode | None) -> JsonDict:
+    """The links of an existing QR code as the provider gave them (``null`` where it gave
+    none, or for anything but an existing QR code): what scanning it opens, and its image."""
+    return {
+        "deep_link_url": (qr.deep_link_url or None) if qr is not None else None,
+        "qr_image_url": (qr.qr_image_url or None) if qr is not None else None,
+    }
 
 
 @dataclass(frozen=True)
@@ -212,6 +241,7 @@ class Unmanaged:
     address: str
     remote_id: str
     status: str | None = None  # templates only
+    qr: RemoteQrCode | None = None  # QR codes only: the code, for its links
 
     def data(self) -> JsonDict:
         return {
@@ -220,18 +250,27 @@ class Unmanaged:
             "account": self.account,
             "remote_id": self.remote_id,
             "status": self.status,
+            **qr_links(self.qr),
         }
 
 
 @dataclass(frozen=True)
 class PlanWarning:
-    """Something the user should fix or know, that changes nothing by itself."""
+    """Something the user should fix or know, that changes nothing by itself.
+
+    One warning per resource, or one per group of them (a phone's QR codes: ``address`` is
+    ``qr.<account>.<phone>``), never one per pair: ``addresses`` names every resource it
+    concerns, and the message may cut a long list short."""
 
     address: str
     message: str
+    addresses: tuple[str, ...] = ()  # default: (address,)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "addresses", tuple(sorted(set(self.addresses or (self.address,)))))
 
     def data(self) -> JsonDict:
-        return {"address": self.address, "message": self.message}
+        return {"address": self.address, "message": self.message, "addresses": list(self.addresses)}
 
 
 @dataclass(frozen=True)
@@ -254,10 +293,16 @@ class AccountSummary:
     existing: int
     create: int
     update: int
+    replace: int
     delete: int
     blocked: int
     unmanaged: int
     thresholds: Thresholds
+
+    @property
+    def changing(self) -> int:
+        """Changes to what exists now (updates, replacements, deletes): what thresholds count."""
+        return self.update + self.replace + self.delete
 
     def data(self) -> JsonDict:
         return {
@@ -267,6 +312,7 @@ class AccountSummary:
             "existing": self.existing,
             "create": self.create,
             "update": self.update,
+            "replace": self.replace,
             "delete": self.delete,
             "blocked": self.blocked,
             "unmanaged": self.unmanaged,
@@ -342,6 +388,7 @@ class Plan:
                     thresholds=facts.thresholds,
                     create=row["create"],
                     update=row["update"],
+                    replace=row["replace"],
                     delete=row["delete"],
                     blocked=row["blocked"],
                     unmanaged=row["unmanaged"],
@@ -352,12 +399,12 @@ class Plan:
     # --- safety ----------------------------------------------------------------------------
 
     def threshold_violations(self) -> list[ThresholdViolation]:
-        """Accounts where updates plus deletes exceed their share of the managed resources
-        that exist now: a planned create is not there yet, so it cannot dilute the share
+        """Accounts where updates, replacements and deletes exceed their share of the managed
+        resources that exist now: a planned create is not there yet, so it cannot dilute the share
         (40 deletes of 120 codes are 33%, whatever the specs add)."""
         out = []
         for s in self.summaries():
-            v = check_share(s.account, s.update + s.delete, s.existing, s.thresholds)
+            v = check_share(s.account, s.changing, s.existing, s.thresholds)
             if v is not None:
                 out.append(v)
         return out

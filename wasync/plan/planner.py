@@ -26,6 +26,7 @@ from wasync.model import (
     RemoteQrCode,
     RemoteTemplate,
     Template,
+    qr_phone_address,
 )
 from wasync.plan import safety
 from wasync.plan.diff import created, deleted, diff, strip_keys
@@ -128,28 +129,42 @@ class _Planner:
             self._qr_phone(found)
 
     def _qr_phone(self, found: QrMatches) -> None:
-        """Turn one phone's matching (``identity.match_qr_codes``) into changes."""
+        """Turn one phone's matching (``identity.match_qr_codes``) into changes. Warnings
+        are one per phone and rule, naming the entries: never one per pair of codes."""
+        stale = []
         for d, r in found.matched:
             if d.code and d.code != r.code:  # matched by content: the pin is stale
-                stale = safety.qr_pin_stale(self._traits(d), d.code, r.code)
-                self.warnings.append(PlanWarning(d.address, stale))
+                stale.append((d.address, d.code, r.code))
             self._qr_match(d, r)
         fresh = []
         for d in found.unmatched:
             if d.code:
                 self._qr_create(d, (safety.qr_pin_gone(d.code),))
+            elif d.protect and found.unclaimed:
+                # Known by its message only, and that message matches no code: it may be the
+                # printed code of a leftover whose message was edited. Refuse to guess.
+                self._qr_create(d, (), safety.qr_protected_unpinned(d, found.unclaimed))
             else:
                 self._qr_create(d, ())
-                fresh.append(d)
-        if fresh and found.unclaimed:
-            # Identity without a pin is the message: an edited message reads as a new code.
-            # Say so, in case the user meant to edit one of the codes left over.
-            for d in fresh:
+                fresh.append(d.address)
+        if found.entries:
+            traits = self._traits(found.entries[0])
+            phone = found.entries[0]
+            here = qr_phone_address(phone.account, phone.phone)
+            if len(stale) == 1:
+                address, pinned, now = stale[0]
+                self.warnings.append(PlanWarning(address, safety.qr_pin_stale(traits, pinned, now)))
+            elif stale:
+                addresses = tuple(a for a, _, _ in stale)
                 self.warnings.append(
-                    PlanWarning(
-                        d.address, safety.qr_new_beside_leftovers(self._traits(d), found.unclaimed)
-                    )
+                    PlanWarning(here, safety.qr_pins_stale(traits, stale), addresses)
                 )
+            if fresh and found.unclaimed:
+                # Identity without a pin is the message: an edited message reads as a new
+                # code. Say so, in case the user meant to edit one of the codes left over.
+                message = safety.qr_new_beside_leftovers(traits, fresh, found.unclaimed)
+                where = fresh[0] if len(fresh) == 1 else here
+                self.warnings.append(PlanWarning(where, message, tuple(fresh)))
         # Without a pin, a protected entry's code is known only by its message: after an edit
         # of that message, the printed code it protects is one of the leftovers. So no code
         # on a phone with such an entry is pruned, whatever this plan matched.
@@ -160,11 +175,13 @@ class _Planner:
     def _traits(self, d: QrCode) -> ProviderTraits:
         return self.accounts[d.account].traits
 
-    def _qr_create(self, d: QrCode, hazards: tuple[Hazard, ...]) -> None:
+    def _qr_create(
+        self, d: QrCode, hazards: tuple[Hazard, ...], blocked: Blocked | None = None
+    ) -> None:
         fields = created(
             {"phone": d.phone, "prefilled_message": d.prefilled_message, "image": d.image}
         )
-        self.changes.append(Change.create(d, fields, hazards))
+        self.changes.append(Change.create(d, fields, hazards, blocked=blocked))
 
     def _qr_match(self, d: QrCode, r: RemoteQrCode) -> None:
         fields = []
@@ -174,14 +191,18 @@ class _Planner:
             fields.append(FieldDiff("image", r.image, d.image))
         if not fields:
             return
-        traits = self.accounts[d.account].traits
-        hazards = (safety.qr_code_replaced(r),) if traits.qr_update_replaces_code else ()
-        blocked = safety.protected() if d.protect and hazards else None
-        self.changes.append(Change.update(d, r, fields, hazards, blocked=blocked))
+        if self.accounts[d.account].traits.qr_update_replaces_code:
+            # The provider retires the code and issues a new one: what is printed stops
+            # working. A replacement, shown as one, and refused under protect: true.
+            hazards = (safety.qr_code_replaced(r),)
+            blocked = safety.protected() if d.protect else None
+            self.changes.append(Change.replace(d, r, fields, hazards, blocked=blocked))
+        else:
+            self.changes.append(Change.update(d, r, fields))
 
     def _qr_unclaimed(self, r: RemoteQrCode, guards: tuple[str, ...] = ()) -> None:
         if not self._prunes(r.account):
-            self.unmanaged.append(Unmanaged("qr", r.account, r.address, r.code))
+            self.unmanaged.append(Unmanaged("qr", r.account, r.address, r.code, qr=r))
             return
         fields = deleted(
             {

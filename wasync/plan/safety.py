@@ -6,11 +6,13 @@ Every code here is part of the plan format (docs/plan-format.md).
 
 from __future__ import annotations
 
+import difflib
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import get_args
 
-from wasync.model import Category, RemoteQrCode, RemoteTemplate
+from wasync.model import Category, QrCode, RemoteQrCode, RemoteTemplate
 from wasync.plan.model import Blocked, Hazard
 from wasync.traits import ProviderTraits
 
@@ -34,32 +36,77 @@ def qr_pin_gone(pinned: str) -> Hazard:
     )
 
 
+# Lists in warnings and reasons name this many items, then a count: one warning per phone
+# or per rule, never one line per pair, and never a line that fills a screen.
+SHOWN = 3
+
+
+def listing(items: Sequence[str], shown: int = SHOWN) -> str:
+    """``a, b, c and 57 more`` (``a and b`` for two)."""
+    items = list(items)
+    if len(items) <= shown:
+        return (
+            " and ".join(items) if len(items) <= 2 else f"{', '.join(items[:-1])} and {items[-1]}"
+        )
+    return f"{', '.join(items[:shown])} and {len(items) - shown} more"
+
+
+def _label(address: str) -> str:
+    return address.rsplit(".", 1)[-1]
+
+
 def qr_pin_stale(traits: ProviderTraits, pinned: str, found: str) -> str:
     """The warning for a pinned entry that found its code by its message instead."""
-    why = (
-        f" (a {traits.display_name} update issues a new code)"
-        if traits.qr_update_replaces_code
-        else ""
-    )
     return (
-        f"pinned code {pinned} no longer exists{why}; matched code {found} by its prefilled "
-        f"message; pin code: {found} in the spec"
+        f"pinned code {pinned} no longer exists{_reissued(traits)}; matched code {found} by its "
+        f"prefilled message; pin code: {found} in the spec"
     )
 
 
-def qr_new_beside_leftovers(traits: ProviderTraits, leftovers: Mapping[str, RemoteQrCode]) -> str:
-    """The warning for a new code on a phone that keeps codes no spec claims."""
-    codes = ", ".join(sorted(leftovers))
+def qr_pins_stale(traits: ProviderTraits, stale: Sequence[tuple[str, str, str]]) -> str:
+    """One warning for the pinned entries of a phone that found their code by message:
+    (address, pinned, found) each."""
+    each = [f"{_label(a)} (pinned {pinned}, now {found})" for a, pinned, found in stale]
+    return (
+        f"{len(stale)} entries pin codes this phone no longer has{_reissued(traits)}; each "
+        f"matched a code by its prefilled message: {listing(each)}; pin the codes they "
+        "matched in the specs (wasync import --account ... writes them; the plan's JSON "
+        "lists every entry)"
+    )
+
+
+def _reissued(traits: ProviderTraits) -> str:
+    if traits.qr_update_replaces_code:
+        return f" (a {traits.display_name} update issues a new code)"
+    return ""
+
+
+def qr_new_beside_leftovers(
+    traits: ProviderTraits, fresh: Sequence[str], leftovers: Mapping[str, RemoteQrCode]
+) -> str:
+    """The warning for new codes (of the entries at addresses ``fresh``) on a phone that
+    keeps codes no spec claims: one per phone, whatever the number of either."""
     edit = (
         "on this provider that issues a new code and printed copies of the old one stop working"
         if traits.qr_update_replaces_code
         else "printed copies keep working"
     )
-    return (
-        f"no code on this phone has this prefilled message, so a new code will be created; "
-        f"the unmanaged codes {codes} keep working as they are. To change the message of one "
-        f"of them instead, pin it in the spec (code: ...); {edit}"
-    )
+    codes = sorted(leftovers)
+    if len(codes) == 1:
+        them = f"code {codes[0]} keeps working as it is. To change its message instead"
+        pin = f"code: {codes[0]}"
+    else:
+        them = f"codes {listing(codes)} keep working as they are. To change the message of one"
+        them += " of them instead"
+        pin = "code: ..."
+    if len(fresh) == 1:
+        new = "no code on this phone has this prefilled message, so a new code will be created"
+    else:
+        new = (
+            f"{len(fresh)} entries ({listing([_label(a) for a in fresh])}) match no code on "
+            f"this phone by prefilled message, so {len(fresh)} new codes will be created"
+        )
+    return f"{new}; the unmanaged {them}, pin it in the spec ({pin}); {edit}"
 
 
 def qr_delete(current: RemoteQrCode) -> Hazard:
@@ -209,11 +256,53 @@ def maybe_protected(current: RemoteQrCode, guards: Sequence[str]) -> Blocked:
     """A leftover code on a phone with protected entries that pin no code."""
     return Blocked(
         "maybe-protected",
-        f"{', '.join(guards)} on this phone {'has' if len(guards) == 1 else 'have'} "
+        f"{listing(guards)} on this phone {'has' if len(guards) == 1 else 'have'} "
         f"protect: true but no pinned code, so code {current.code} may be a printed code "
-        "they protect",
-        "pin their codes (code: ...) to let prune delete the others",
+        f"{'it protects' if len(guards) == 1 else 'they protect'}",
+        f"pin {'its code' if len(guards) == 1 else 'their codes'} (code: ...) to let prune "
+        "delete the others",
     )
+
+
+# How many leftover codes are compared with an entry's message to name the likeliest one.
+_RANKED = 100
+
+
+def qr_protected_unpinned(entry: QrCode, leftovers: Mapping[str, RemoteQrCode]) -> Blocked:
+    """A protected entry without ``code:`` that matches no code, on a phone whose other
+    codes are not all claimed: it is known only by its message, so if that message changed,
+    the printed code it protects is one of the leftovers, and a new code would leave that
+    one live and unmanaged, unnoticed. Names the likeliest code, and on what evidence."""
+    codes = sorted(leftovers)
+    if len(codes) == 1:
+        code = codes[0]
+        evidence = "the only code on this phone that no entry claims"
+    else:
+        others = listing(codes)
+        if len(codes) <= _RANKED:
+            code = max(codes, key=lambda c: (_likeness(entry, leftovers[c]), c))
+            evidence = (
+                f"of the codes no entry claims on this phone ({others}), the one whose "
+                "message is closest to this entry's"
+            )
+        else:
+            code = codes[0]
+            evidence = f"one of the {len(codes)} codes no entry claims on this phone ({others})"
+    message = json.dumps(leftovers[code].prefilled_message, ensure_ascii=False)
+    return Blocked(
+        "protected-unpinned",
+        f"protect: true but no pinned code, and no code on this phone has this prefilled "
+        f"message: this entry probably matched code {code} before its message changed "
+        f"({evidence}; its message: {message}); a new code would leave that printed code "
+        "live and unmanaged",
+        f"if it is code {code}, pin it (code: {code}) and the plan shows the change to it "
+        f"(or put its message back); if this entry is a new code, remove protect: true for "
+        "the apply that creates it (apply pins the new code), then set it again",
+    )
+
+
+def _likeness(entry: QrCode, code: RemoteQrCode) -> float:
+    return difflib.SequenceMatcher(None, entry.prefilled_message, code.prefilled_message).ratio()
 
 
 def takes_kept_language(

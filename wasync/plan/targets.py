@@ -46,7 +46,7 @@ def filter_targets(plan: Plan, targets: Sequence[str]) -> Plan:
         plan,
         changes=tuple(c for c in plan.changes if c.address in keep),
         unmanaged=tuple(u for u in plan.unmanaged if chosen(u.address)),
-        warnings=tuple(w for w in plan.warnings if chosen(w.address)),
+        warnings=tuple(w for w in plan.warnings if any(map(chosen, w.addresses))),
         targets=(*plan.targets, *targets),
     )
 

@@ -1,11 +1,12 @@
 """octoDNS-style brakes: stop an apply that would update or delete too much of an account.
 
-The share is (updates + deletes) / managed, where *managed* counts the resources wasync
-manages on the account that exist now: the spec entries the remote holds, plus the remote
-resources a prune would delete. Planned creates are not there yet and do not count, so
-they cannot dilute a mass deletion (40 deletes of 120 codes are 33%, even when the specs
-add 40 new ones). An empty spec file with ``prune: true`` is 100% and stops, instead of
-slipping under ``min_resources``. Blocked changes are not attempted and do not count.
+The share is (updates + replacements + deletes) / managed, where *managed* counts the
+resources wasync manages on the account that exist now: the spec entries the remote holds,
+plus the remote resources a prune would delete. Planned creates are not there yet and do
+not count, so they cannot dilute a mass deletion (40 deletes of 120 codes are 33%, even
+when the specs add 40 new ones). An empty spec file with ``prune: true`` is 100% and stops,
+instead of slipping under ``min_resources``. Blocked changes are not attempted and do not
+count.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from wasync.model import JsonDict
 @dataclass(frozen=True)
 class ThresholdViolation:
     account: str
-    changing: int  # updates + deletes
+    changing: int  # updates (replacements too) + deletes
     managed: int  # the managed resources that exist now
     max_change_share: float
 

@@ -1,8 +1,15 @@
 """Edit spec files the way a person would: keep their comments, order, quoting and indentation.
 
-``wasync import`` writes through this module. A file is read with ruamel.yaml's round-trip
-loader, so an untouched file is written back byte for byte, and an edit changes only the
-values that differ: an entry replaced in place keeps the comments on its unchanged keys.
+``wasync import`` and the pins ``wasync apply`` writes go through this module: the one
+writer of spec files. A file is read with ruamel.yaml's round-trip loader, so an untouched
+file is written back byte for byte (line endings, a byte-order mark and a missing final
+newline included), and an edit changes only the values that differ: an entry replaced in
+place keeps the comments on its unchanged keys.
+
+``write_pins`` sets ``code:`` on QR entries and checks the result before writing it: the
+file must read back as before plus the pins, and every line but the pinned ones must be
+byte for byte what it was. A file the YAML writer would reshape elsewhere is refused
+(``PinWriteError`` says why), never rewritten.
 
 New values are laid out like the example specs: block style, two-space indentation with list
 dashes indented under their key, short lists of plain values in flow style
@@ -12,20 +19,32 @@ dashes indented under their key, short lists of plain values in flow style
 
 from __future__ import annotations
 
+import difflib
 import io
-from collections.abc import Mapping, Sequence
+import os
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString, ScalarString
+from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from wasync.model import address_of
 
 KINDS = ("qr_codes", "templates")
 _WIDTH = 4096  # never fold a long line: a spec is read and diffed line by line
+# Where a pin goes in a block entry: after the first of these keys it has (else at the end),
+# as in the README's example (image, then code, then protect).
+_PIN_AFTER = ("image", "prefilled_message")
+
+
+class PinWriteError(Exception):
+    """Pins cannot be written into a file without changing anything else; says why."""
 
 
 class SpecFile:
@@ -37,9 +56,19 @@ class SpecFile:
         self._yaml = YAML()
         self._yaml.preserve_quotes = True
         self._yaml.width = _WIDTH
+        self._crlf = self._bom = False
+        self._final_newline = True
         if self.existed:
-            self.original = path.read_text(encoding="utf-8")
-            data, indent, offset = load_yaml_guess_indent(self.original, yaml=self._yaml)
+            # The exact text: render() puts back what the YAML library normalises.
+            self.original = path.read_bytes().decode("utf-8")
+            text = self.original
+            # CRLF throughout is kept; anything else is read with universal newlines.
+            self._crlf = "\r\n" in text and text.count("\r\n") == text.count("\n")
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            self._bom = text.startswith("\ufeff")
+            text = text.removeprefix("\ufeff")
+            self._final_newline = text == "" or text.endswith("\n")
+            data, indent, offset = load_yaml_guess_indent(text, yaml=self._yaml)
             sequence = indent or 4
             offset = 2 if offset is None else offset
             self._yaml.indent(mapping=max(sequence - offset, 2), sequence=sequence, offset=offset)
@@ -86,10 +115,28 @@ class SpecFile:
         entries = self._entries(kind)
         entries[index] = merge(entries[index], entry)
 
+    def pin(self, address: str, code: str) -> bool:
+        """Set ``code:`` on the QR entry at ``address``: its value replaced where the entry
+        has one (its quoting kept), else a new key after ``image`` (or the message), with
+        the comments around it left where they were. False if no entry has that address."""
+        index = self.index_of("qr_codes", address)
+        if index is None:
+            return False
+        entry = self._entries("qr_codes")[index]
+        if not isinstance(entry, CommentedMap):
+            return False
+        _pin(entry, code)
+        return True
+
     def render(self) -> str:
         out = io.StringIO()
         self._yaml.dump(self.data, out)
-        return out.getvalue()
+        text = out.getvalue()
+        if not self._final_newline and text.endswith("\n"):
+            text = text[:-1]
+        if self._bom:
+            text = "\ufeff" + text
+        return text.replace("\n", "\r\n") if self._crlf else text
 
     @property
     def changed(self) -> bool:
@@ -202,3 +249,151 @@ def same_scalar(node: Any, value: Any) -> bool:
     if isinstance(value, float) and isinstance(node, float):
         return float(node) == value
     return False
+
+
+# --- pins ----------------------------------------------------------------------------------------
+
+
+def _pin(entry: CommentedMap, code: str) -> None:
+    old = entry.get("code")
+    if "code" in entry:
+        # Keep the quoting the person chose (a ruamel scalar string remembers it).
+        entry["code"] = type(old)(code) if isinstance(old, ScalarString) else _code_node(code)
+        return
+    after = next((k for k in _PIN_AFTER if k in entry), None)
+    keys = list(entry)
+    anchor = after if after is not None else keys[-1] if keys else None
+    entry.insert(keys.index(anchor) + 1 if anchor is not None else 0, "code", _code_node(code))
+    if anchor is None:
+        return
+    # ruamel keeps the end-of-line comment of a key together with the comment lines and
+    # blank lines below it: the new key takes those, the anchor keeps its own comment.
+    slot = entry.ca.items.get(anchor)
+    if not slot or len(slot) < 3 or slot[2] is None:
+        return
+    token = slot[2]
+    text = str(token.value)
+    if text.startswith("\n"):
+        own, below = "", text
+    else:
+        cut = text.find("\n")
+        own, below = (text, "") if cut < 0 else (text[: cut + 1], text[cut + 1 :])
+        below = "\n" + below if below else ""
+    if own:
+        token.value = own
+    else:
+        slot[2] = None
+    if below:
+        entry.ca.items["code"] = [None, None, CommentToken(below, token.start_mark, None), None]
+
+
+def _code_node(code: str) -> Any:
+    """A code as YAML reads it back as the same text: plain where it can be, else quoted
+    (an all-digit code would read as a number, ``NO`` or ``1E5`` as something else)."""
+    try:
+        back = YAML(typ="safe", pure=True).load(f"v: {code}\n")
+    except YAMLError:
+        back = None
+    plain = isinstance(back, dict) and back.get("v") == code and isinstance(back["v"], str)
+    return code if plain and code.strip() == code else DoubleQuotedScalarString(code)
+
+
+def pinned_text(path: Path, pins: Mapping[str, str]) -> tuple[str, str, list[str]]:
+    """The text of ``path`` now; with ``code:`` set on the QR entries at the addresses of
+    ``pins``; and the addresses it has no entry for. Raises ``PinWriteError`` when that
+    would change anything but the pinned entries' lines."""
+    try:
+        spec = SpecFile(path)
+    except UnicodeDecodeError:
+        raise PinWriteError("it is not UTF-8 text") from None
+    except (YAMLError, ValueError) as exc:
+        raise PinWriteError(f"it no longer reads as a spec file ({_first_line(exc)})") from None
+    if not spec.existed:
+        raise PinWriteError("it no longer exists")
+    expected = _plain(spec.data)
+    missing = [a for a in sorted(pins) if not spec.pin(a, pins[a])]
+    pins = {a: c for a, c in pins.items() if a not in missing}
+    for entry in expected.get("qr_codes") or ():
+        if isinstance(entry, dict) and (code := pins.get(address_of("qr_codes", entry) or "")):
+            entry["code"] = code
+    text = spec.render()
+    check_only_pins_changed(spec.original, text, pins.values())
+    try:
+        reread = YAML(typ="rt").load(text.removeprefix("\ufeff"))
+    except YAMLError as exc:  # pragma: no cover - a ruamel bug; refused, not written
+        raise PinWriteError(f"the YAML writer made text that does not read back ({exc})") from exc
+    if _plain(reread) != expected:
+        raise PinWriteError("the YAML writer would change what the file says besides the pins")
+    return spec.original, text, missing
+
+
+def write_pins(path: Path, pins: Mapping[str, str]) -> list[str]:
+    """Set ``code:`` on the QR entries of ``path`` at the addresses of ``pins`` (address ->
+    code), changing nothing else, and write the file atomically. Returns the addresses the
+    file has no entry for (moved or renamed since it was read). ``PinWriteError`` (or an
+    ``OSError``) when it cannot write; the file is then as it was."""
+    before, after, missing = pinned_text(path, pins)
+    if after != before:
+        write_atomically(path, after)
+    return missing
+
+
+def check_only_pins_changed(before: str, after: str, codes: Iterable[str]) -> None:
+    """Every line that differs must be a pinned line: a new ``code:`` line, or the line of
+    an entry whose code changed (its ``code:`` line, or a one-line flow entry)."""
+    new = tuple(codes)
+    old_lines, new_lines = before.split("\n"), after.split("\n")
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        added = new_lines[j1:j2]
+        pinned = all(any(code in line for code in new) for line in added)
+        # A pin adds a line, or changes lines one for one (a code: line, a flow entry).
+        if pinned and (tag == "insert" or (tag == "replace" and i2 - i1 == j2 - j1)):
+            continue
+        if tag == "replace" and i2 - i1 == j2 - j1:  # line for line: the first unpinned one
+            gone = [i1 + k for k, line in enumerate(added) if not any(c in line for c in new)]
+        else:
+            gone = [k for k in range(i1, i2) if old_lines[k] not in added]
+        if gone:
+            what = f"change line {gone[0] + 1} ({_first_line(old_lines[gone[0]])!r})"
+        else:
+            stray = next(line for line in added if not any(code in line for code in new))
+            what = f"add a line before line {i1 + 1} ({_first_line(stray)!r})"
+        raise PinWriteError(
+            f"the YAML writer would also {what}, in a style it does not keep (e.g. spaces "
+            "inside flow brackets, or mixed line endings)"
+        )
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _first_line(value: object) -> str:
+    text = str(value).strip().splitlines()
+    return text[0][:120] if text else ""
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, so a reader
+    (or a crash) never sees half a file; a file that existed keeps its permissions, and a
+    symbolic link keeps pointing where it did."""
+    target = path.resolve() if path.is_symlink() else path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.wasync-tmp")
+    try:
+        tmp.write_bytes(text.encode("utf-8"))
+        if target.exists():
+            shutil.copymode(target, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -14,7 +14,10 @@ from wasync.output import visible
 Data = Mapping[str, Any]
 
 PAST = {"create": "created", "update": "updated in place", "delete": "deleted"}
-INFINITIVE = {"create": "created", "update": "updated", "delete": "deleted"}
+INFINITIVE = {"create": "created", "update": "updated", "replace": "replaced", "delete": "deleted"}
+# Why a replacement matters, by kind (the provider retires the old identity).
+REPLACED_BECAUSE = {"qr": "the printed code stops working"}
+REPLACE = "-/+"
 HAZARD = "!"
 BLOCKED = "x"
 UNMANAGED = "?"
@@ -45,14 +48,26 @@ def header(change: Data) -> str:
 
 
 def header_tail(change: Data) -> str:
-    """``will be created`` / ``will be updated in place (status APPROVED)`` / ``will not be
-    updated: blocked``: the header after the address."""
+    """``will be created`` / ``will be updated in place (status APPROVED)`` / ``must be
+    replaced (the printed code stops working)`` / ``will not be updated: blocked``: the
+    header after the address."""
     action = change["action"]
     if change["blocked"]:
         return f"will not be {INFINITIVE[action]}: blocked"
+    if action == "replace":
+        why = REPLACED_BECAUSE.get(change["kind"])
+        return f"must be replaced ({why})" if why else "must be replaced"
     text = f"will be {PAST[action]}"
     status = change.get("remote_status")
     return f"{text} (status {status})" if status else text
+
+
+def replaced_line(change: Data) -> str | None:
+    """``code = "M1" -> a new code`` for a replacement: the identity that goes."""
+    if change["action"] != "replace":
+        return None
+    word = "code" if change["kind"] == "qr" else "id"
+    return f"{word} = {value(change['remote_id'])} -> (new {word}, known after apply)"
 
 
 def field_rows(change: Data) -> list[tuple[str, str, Any, Any]]:
@@ -86,7 +101,8 @@ def summary_line(data: Data) -> str:
     tail = f"{s['unmanaged']} unmanaged, not touched." if s["unmanaged"] else ""
     if not data["changes"]:
         return "No changes. The remote matches the specs." + (f" {tail}" if tail else "")
-    parts = [f"{s['create']} to create, {s['update']} to update, {s['delete']} to delete"]
+    replace = f", {s['replace']} to replace" if s.get("replace") else ""
+    parts = [f"{s['create']} to create, {s['update']} to update{replace}, {s['delete']} to delete"]
     if s["blocked"]:
         parts.append(f"{s['blocked']} blocked")
     text = "Plan: " + "; ".join(parts)
@@ -95,7 +111,8 @@ def summary_line(data: Data) -> str:
 
 def account_line(account: Data) -> str:
     """``shop-cams: 1 to create, 2 to update; 1 blocked`` (only the non-zero counts)."""
-    parts = [f"{account[a]} to {a}" for a in ("create", "update", "delete") if account[a]]
+    actions = ("create", "update", "replace", "delete")
+    parts = [f"{account[a]} to {a}" for a in actions if account.get(a)]
     text = ", ".join(parts) or "nothing to apply"
     if account["blocked"]:
         text += f"; {account['blocked']} blocked"

@@ -106,13 +106,13 @@ def _bounded_list(out: _Budget, title: str, lines: Sequence[str], intro: str = "
 
 def _table(accounts: Sequence[Data]) -> str:
     rows = [
-        "| Account | Provider | Create | Update | Delete | Blocked | Unmanaged |",
-        "|---|---|--:|--:|--:|--:|--:|",
+        "| Account | Provider | Create | Update | Replace | Delete | Blocked | Unmanaged |",
+        "|---|---|--:|--:|--:|--:|--:|--:|",
     ]
     for a in accounts:
         rows.append(
             f"| {_esc(a['account'])} | {_esc(a['provider'])} | {a['create']} | {a['update']} "
-            f"| {a['delete']} | {a['blocked']} | {a['unmanaged']} |"
+            f"| {a.get('replace', 0)} | {a['delete']} | {a['blocked']} | {a['unmanaged']} |"
         )
     return "\n".join(rows) + "\n"
 
@@ -190,6 +190,9 @@ def _diff_lines(change: Data) -> str:
     # In a diff block GitHub colours - and + lines; a changed value is a - and + pair,
     # hazards and blocked reasons are ! lines. A create is one line of fields.
     lines = [f"# {common.header(change)}"]
+    replaced = common.replaced_line(change)
+    if replaced:
+        lines.append(f"{common.REPLACE} {replaced}")
     if change["action"] == "create":
         lines.append(f"+ {common.compact_fields(change)}")
     else:

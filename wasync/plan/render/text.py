@@ -24,11 +24,17 @@ STYLE = {
     "+": "green",
     "~": "yellow",
     "-": "red",
+    common.REPLACE: "bold red",
     common.HAZARD: "bold magenta",
     common.BLOCKED: "bold red",
     common.UNMANAGED: "cyan",
 }
-HEADER_STYLE = {"create": "bold green", "update": "bold yellow", "delete": "bold red"}
+HEADER_STYLE = {
+    "create": "bold green",
+    "update": "bold yellow",
+    "replace": "bold red",
+    "delete": "bold red",
+}
 
 # A line is a list of (text, style) pieces; a block is lines printed together.
 Piece = tuple[str, str | None]
@@ -115,6 +121,9 @@ def _blocks(data: Data) -> Iterator[list[Line]]:
 def _change(change: Data) -> list[Line]:
     style = "bold red" if change["blocked"] else HEADER_STYLE[change["action"]]
     lines: list[Line] = [[(f"  # {common.header(change)}", style)]]
+    replaced = common.replaced_line(change)
+    if replaced:
+        lines.append(_item(4, common.REPLACE, replaced))
     lines += [_item(4, symbol, text) for symbol, text in common.field_lines(change)]
     lines += [_item(4, common.HAZARD, h["reason"]) for h in change["hazards"]]
     if change["blocked"]:
