@@ -190,7 +190,7 @@ def test_validation_errors_point_at_the_offending_field(tmp_path: Path) -> None:
         f"spec.yaml:3:12: {t}: phone: expected text, got a number; put it in quotes to make "
         "it text",
         f"spec.yaml:7:5: {t}: colour: unknown key (allowed: account, phone, name, language, "
-        "category, components, message_send_ttl_seconds, protect)",
+        "category, parameter_format, components, message_send_ttl_seconds, protect)",
         f"spec.yaml:10:9: {t}: components[0].txt: unknown key; did you mean `text`? (allowed: "
         "type, text, example, add_security_recommendation)",
         f'spec.yaml:11:15: {t}: components[1].type: "HEAD" is not a component type; did you '

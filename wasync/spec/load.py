@@ -55,6 +55,17 @@ class SourceMap:
     def __len__(self) -> int:
         return len(self._where)
 
+    def declared_under(self, prefix: str) -> list[tuple[Location, str]]:
+        """Where each resource whose address is ``prefix`` or starts with ``prefix.`` is
+        declared, in file order."""
+        found = []
+        for address in self._where:
+            if address == prefix or address.startswith(prefix + "."):
+                where = self.locate(address)
+                if where is not None:
+                    found.append((where, address))
+        return sorted(found)
+
     def locate(
         self, address: str, field: Sequence[PathPart] = (), *, key: bool = False
     ) -> Location | None:
@@ -151,8 +162,10 @@ class _Loader:
         self.pinned: dict[tuple[str, str, str], Location] = {}
         self.qr_codes: list[QrCode] = []
         self.templates: list[Template] = []
+        self.directory: Path | None = None  # the spec folder: files specs name are in it
 
     def load(self, directory: Path) -> LoadedSpecs:
+        self.directory = directory
         files, problems = spec_files(directory)
         self.problems += problems
         shown: list[str] = []
@@ -218,7 +231,7 @@ class _Loader:
         positions: Positions,
         base: DataPath,
     ) -> None:
-        ctx = Ctx(address_of(kind, raw) or format_path(base), positions, base)
+        ctx = Ctx(address_of(kind, raw) or format_path(base), positions, base, files=self.directory)
         try:
             resource = model.model_validate(raw, strict=True)
         except ValidationError as exc:
