@@ -305,13 +305,35 @@ def canonical_components(components: Iterable[BaseModel | Mapping[str, Any]]) ->
     """The comparable form of components: plain JSON, absent and empty values dropped.
 
     Providers build remote components through this too, so an unset optional field and a
-    provider's ``false``/``[]``/``""`` for it compare equal.
+    provider's ``false``/``[]``/``""`` for it compare equal; named examples, which WhatsApp
+    takes in any order, are in the order of their names.
     """
     out: list[JsonDict] = []
     for c in components:
         raw = c.model_dump(mode="json") if isinstance(c, BaseModel) else dict(c)
-        out.append(_prune(raw))
+        out.append(_named_in_order(_prune(raw)))
     return out
+
+
+NAMED_EXAMPLES = ("header_text_named_params", "body_text_named_params")
+
+
+def _named_in_order(component: JsonDict) -> JsonDict:
+    example = component.get("example")
+    if isinstance(example, dict) and any(k in example for k in NAMED_EXAMPLES):
+        for key in NAMED_EXAMPLES:
+            given = example.get(key)
+            if isinstance(given, list) and all(isinstance(e, dict) for e in given):
+                example[key] = sorted(given, key=lambda e: str(e.get("param_name", "")))
+    cards = component.get("cards") if component.get("type") == "CAROUSEL" else None
+    if isinstance(cards, list):
+        for card in cards:
+            parts = card.get("components") if isinstance(card, dict) else None
+            if isinstance(parts, list):
+                card["components"] = [
+                    _named_in_order(p) if isinstance(p, dict) else p for p in parts
+                ]
+    return component
 
 
 _SCALARS = (str, int, float, bool, type(None))

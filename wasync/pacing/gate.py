@@ -233,7 +233,7 @@ class Allowance:
 
     def allowed(self) -> int:
         """Calls wasync lets through per window: its share of the budget, at least one."""
-        return max(1, math.floor(self.budget * WINDOW_HEADROOM))
+        return max(1, math.floor(self.budget * WINDOW_HEADROOM + 1e-9))
 
     def wait_time(self, now: float) -> float:
         """How long a call arriving at ``now`` waits (0: it may go)."""
@@ -272,6 +272,18 @@ class Allowance:
             self.budget = min(self.budget, max(1.0, implied))
         elif fraction >= SLOW_AT and not own:
             self.block(regain if regain else PROBE_S)
+
+    def refused(self, wait: float | None = None) -> None:
+        """The provider refused a call of this window for rate: the window is full as it
+        counts it, so the budget is what was let through (the next call waits for the
+        oldest to leave), and ``wait``, where the provider asked for one, pauses it."""
+        if wait:
+            self.block(wait)
+        used = self.used()
+        if used:
+            self.budget = min(self.budget, used / WINDOW_HEADROOM)
+        else:
+            self.block(wait or PROBE_S)
 
     def block(self, seconds: float) -> None:
         """Let nothing through for ``seconds``."""
@@ -371,12 +383,12 @@ class Turn:
         self.allowances = tuple(allowances)
 
     def throttled(self, retry_after: float | None = None) -> None:
-        """The provider refused this request for rate; ``retry_after``: the wait it asked
-        for, which pauses the windows the request counts in."""
+        """The provider refused this request for rate: the bucket slows down, and the
+        windows the request counts in are full (``retry_after``, the wait asked for,
+        pauses them)."""
         self.bucket.throttled()
-        if retry_after:
-            for allowance in self.allowances:
-                allowance.block(retry_after)
+        for allowance in self.allowances:
+            allowance.refused(retry_after)
 
     def usage(self, fraction: float, regain: float | None = None) -> None:
         """The provider's own count of the windows it reports on (a share, 0..1), and the

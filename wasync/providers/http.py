@@ -209,8 +209,10 @@ class HttpProvider(ABC, Generic[P, R]):
         hint: str | None = None,
         request_id: str | None = None,
         http_status: int | None = None,
+        subject: str | None = None,
     ) -> ProviderError:
-        """A ``ProviderError`` of this provider (its message is redacted there)."""
+        """A ``ProviderError`` of this provider (its message is redacted there);
+        ``subject``: the address (or its start) the error is about."""
         return ProviderError(
             provider=self.traits.name,
             operation=operation,
@@ -220,6 +222,7 @@ class HttpProvider(ABC, Generic[P, R]):
             hint=hint,
             request_id=request_id,
             http_status=http_status,
+            subject=subject,
         )
 
     def _malformed(
