@@ -10,12 +10,7 @@ import uvicorn
 from wasync.errors import ConfigError
 from wasync.providers import registry
 from wasync.providers.plugin import EmulatorOptions
-from wasync.sandbox.common import (
-    DEFAULT_ACCESS_KEY_ID,
-    DEFAULT_ACCESS_KEY_SECRET,
-    DropConnections,
-    FaultConfig,
-)
+from wasync.sandbox.common import DropConnections, FaultConfig
 
 
 def serve(
@@ -27,42 +22,59 @@ def serve(
     qps: float | None,
     latency_ms: float,
     fault_rate: float,
-    access_key_id: str,
-    access_key_secret: str,
+    access_key_id: str | None = None,
+    access_key_secret: str | None = None,
+    credentials: tuple[str, ...] = (),
     page_cap: int | None = None,
 ) -> int:
     """Serve ``provider``'s emulator (its plugin's ``emulator``) until interrupted.
 
-    ``access_key_id`` and ``access_key_secret`` are the provider's credentials in the order
-    its plugin lists them (an id, then a secret)."""
+    The credentials it accepts are the plugin's sandbox values, unless given: by field
+    with ``credentials`` (``FIELD=VALUE``, any provider), or, for a provider whose two
+    credentials are an id and a secret (CAMS, NXCloud), with ``access_key_id`` and
+    ``access_key_secret`` in the order its plugin lists them."""
     plugin = registry.get(provider)
     if plugin.emulator is None:
         raise ConfigError(f"{plugin.display_name} has no emulator to serve")
-    given = dict(zip(plugin.credentials, (access_key_id, access_key_secret), strict=False))
-    credentials = {name: given.get(name, c.sandbox) for name, c in plugin.credentials.items()}
+    fields = list(plugin.credentials)
+    given: dict[str, str] = {}
+    pair = (access_key_id, access_key_secret)
+    for value, field in zip(pair, fields, strict=False):
+        if value is not None:
+            given[field] = value
+    if len(fields) != 2 and any(v is not None for v in pair):
+        raise ConfigError(
+            f"{plugin.display_name} has no access key pair; give its credential with "
+            f"--credential {fields[0] if fields else 'FIELD'}=VALUE"
+            + (f" (its credentials: {', '.join(fields)})" if fields else "")
+        )
+    for item in credentials:
+        field, sep, value = item.partition("=")
+        if not sep or field not in plugin.credentials or not value:
+            allowed = ", ".join(fields) or "none"
+            raise ConfigError(
+                f"--credential {field or item!r}: write it as FIELD=VALUE, with FIELD one of "
+                f"{plugin.display_name}'s credentials: {allowed}"
+            )
+        given[field] = value
+    accepted = {name: given.get(name, c.sandbox) for name, c in plugin.credentials.items()}
     faults = FaultConfig(latency_ms=latency_ms, fault_rate=fault_rate)
     app = plugin.emulator(
         EmulatorOptions(
-            credentials=credentials, state_dir=state, faults=faults, qps=qps, page_cap=page_cap
+            credentials=accepted, state_dir=state, faults=faults, qps=qps, page_cap=page_cap
         )
     )
-    # The published fake keys are shown so people can copy them; keys given on the command
-    # line may be real ones someone reused, and the person who typed them knows them.
-    shown_id = (
-        access_key_id
-        if access_key_id == DEFAULT_ACCESS_KEY_ID
-        else "(as given with --access-key-id)"
-    )
-    shown_secret = (
-        access_key_secret
-        if access_key_secret == DEFAULT_ACCESS_KEY_SECRET
-        else "(as given with --access-key-secret)"
-    )
+    # The published fake values are shown so people can copy them; values given on the
+    # command line may be real ones someone reused, and the person who typed them knows them.
+    shown = [
+        f"  {name.replace('_', ' ')}: "
+        + (value if value == plugin.credentials[name].sandbox else "(as given)")
+        for name, value in accepted.items()
+    ]
     click.echo(
         f"wasync sandbox: {provider} emulator on http://{host}:{port}\n"
-        f"  access key id:     {shown_id}\n"
-        f"  access key secret: {shown_secret}\n"
-        f"  state: {state or 'in memory'}; qps: {qps or 'documented, per API'}; "
+        + "".join(line + "\n" for line in shown)
+        + f"  state: {state or 'in memory'}; qps: {qps or 'documented, per API'}; "
         f"latency: {latency_ms:g} ms; fault rate: {fault_rate:g}"
         + (f"; page cap: {page_cap}" if page_cap else "")
         + "\n"
