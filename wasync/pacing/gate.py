@@ -291,15 +291,20 @@ class Allowance:
 
     def _notice(self, wait: float) -> None:
         until = datetime.fromtimestamp(self._wall() + wait, UTC).strftime("%H:%M UTC")
-        label = self.window.label or f"{self.window.calls} calls per {self.window.seconds:g} s"
-        key = f" ({self.window.key})" if self.window.key else ""
+        window = self.window
+        what = window.label or f"{window.calls} calls per {window.seconds:g} s"
+        key = f" for {window.key}" if window.key else ""
+        lowered = ""
+        if self.budget < window.calls:
+            lowered = f" (the provider's count allows about {self.budget:.0f} now)"
         log.warning(
-            "the budget of %s%s is spent for now: pausing %s (until %s); wasync goes on by "
-            "itself (Ctrl-C stops it, and a new run picks up where this one stopped)",
-            label,
-            key,
+            "pausing %s (until %s): the budget of %s%s is spent for now%s; wasync goes on "
+            "by itself (Ctrl-C stops it, and a new run picks up where this one stopped)",
             _duration(wait),
             until,
+            what,
+            key,
+            lowered,
         )
 
 
