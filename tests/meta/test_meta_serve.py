@@ -1,0 +1,93 @@
+"""`wasync sandbox serve --provider meta`: the app the command builds, its one credential
+given with --credential, served on a real socket, and the real client talking to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from cli_runner import wasync
+from pydantic import SecretStr
+
+from wasync.model import QrCode
+from wasync.providers.meta.client import MetaProvider
+from wasync.sandbox.common import serving
+
+from .support import PHONE, WABA, make_account, make_template
+
+TOKEN = "EAAserve-test-token-42"
+
+
+def serve(monkeypatch: pytest.MonkeyPatch, *args: Any) -> tuple[Any, dict[str, Any]]:
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(
+        "wasync.commands.sandbox.uvicorn.run", lambda app, **options: served.update(app=app)
+    )
+    result = wasync("sandbox", "serve", "--provider", "meta", *args)
+    return result, served
+
+
+def test_serve_takes_the_token_with_credential_and_does_not_print_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    result, served = serve(
+        monkeypatch, "--credential", f"access_token={TOKEN}", "--state", str(tmp_path)
+    )
+    assert result.exit_code == 0, result.output
+    assert "meta emulator on http://127.0.0.1:8080" in result.output
+    assert "access token: (as given)" in result.output and TOKEN not in result.output
+
+    async def use(url: str) -> None:
+        account = make_account(endpoint=url, access_token=SecretStr(TOKEN))
+        provider = MetaProvider(account, http=httpx.AsyncClient(base_url=url))
+        try:
+            qr = QrCode(account="shop-meta", phone=PHONE, label="p", prefilled_message="Hi")
+            created = await provider.create_qr_code(qr)
+            await provider.create_template(make_template())
+            async with httpx.AsyncClient(base_url=url) as http:
+                review = {"waba": WABA, "name": "order_shipped", "language": "en_US"}
+                reply = await http.post("/_sandbox/review", json={**review, "status": "APPROVED"})
+                assert reply.status_code == 200
+            (listed,) = await provider.list_templates([])
+            assert listed.status == "APPROVED"
+            assert [q.code for q in await provider.list_qr_codes(PHONE)] == [created.code]
+        finally:
+            await provider.aclose()
+
+    with serving(served["app"].app) as url:
+        anyio.run(use, url)
+    assert (tmp_path / "meta.json").exists()  # --state is honoured
+
+
+def test_serve_without_a_credential_accepts_the_published_sandbox_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    result, _ = serve(monkeypatch)
+    assert result.exit_code == 0
+    assert "access token: sandbox-access-token" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--access-key-id", "x"),
+            "Meta has no access key pair; give its credential with --credential "
+            "access_token=VALUE (its credentials: access_token)",
+        ),
+        (
+            ("--credential", "token=x"),
+            "--credential 'token': write it as FIELD=VALUE, with FIELD one of Meta's "
+            "credentials: access_token",
+        ),
+    ],
+)
+def test_serve_says_how_to_give_metas_token(
+    monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], message: str
+) -> None:
+    result, served = serve(monkeypatch, *args)
+    assert result.exit_code == 1 and not served
+    assert message in result.output
