@@ -26,7 +26,8 @@ What it emulates (reference/meta-whatsapp.md), and the choices where Meta is sil
 - media samples: ``header_handle`` must be a handle the Resumable Upload API issued;
 - QR codes per number, at most 2,000; an update keeps the code and its short link;
 - listings page with opaque cursors (keyset, so a deleted item does not shift a page);
-  ``paging.next`` only when there is more.
+  ``paging.next`` only when there is more, and no ``paging`` at all on a listing of one
+  page (as the documented examples of short lists show).
 """
 
 from __future__ import annotations
@@ -852,12 +853,15 @@ class MetaWorld:
         if not page:
             return out
         first, last = page[0][0], page[-1][0]
+        more, fewer = any(k > last for k, _ in items), any(k < first for k, _ in items)
+        if not (more or fewer):  # one page: no paging, as the documented examples show
+            return out
         paging: dict[str, Any] = {"cursors": {"before": _encode(first), "after": _encode(last)}}
         kept = {k: v for k, v in query.items() if k not in {"after", "before", "access_token"}}
         url = f"{GRAPH}/v25.0/{edge}?{urlencode({**kept, 'limit': limit})}"
-        if any(key > last for key, _ in items):
+        if more:
             paging["next"] = f"{url}&after={_encode(last)}"
-        if any(key < first for key, _ in items):
+        if fewer:
             paging["previous"] = f"{url}&before={_encode(first)}"
         out["paging"] = paging
         return out
@@ -1056,6 +1060,8 @@ def _fields(
     if not raw:
         return tuple(default)
     fields = tuple(f.strip() for f in raw.split(",") if f.strip())
+    if "id" in known and "id" not in fields:
+        fields = (*fields, "id")  # Graph returns a node's id whatever the fields asked
     for field in fields:
         name = field.partition(".format(")[0] if formats else field
         if name not in known:
