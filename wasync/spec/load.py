@@ -150,7 +150,9 @@ class _Loader:
         declared: Collection[str],
         limits: Limits,
         providers: Sequence[ProviderTraits],
+        check_files: bool = True,
     ) -> None:
+        self.check_files = check_files
         self.accounts = accounts
         self.declared = declared
         self.limits = limits
@@ -165,7 +167,7 @@ class _Loader:
         self.directory: Path | None = None  # the spec folder: files specs name are in it
 
     def load(self, directory: Path) -> LoadedSpecs:
-        self.directory = directory
+        self.directory = directory if self.check_files else None
         files, problems = spec_files(directory)
         self.problems += problems
         shown: list[str] = []
@@ -292,6 +294,7 @@ def read_specs(
     declared: Collection[str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
     providers: Sequence[ProviderTraits] = (),
+    check_files: bool = True,
 ) -> tuple[LoadedSpecs, list[Problem]]:
     """Load and check every spec file under ``directory``: what they declare, and every
     problem found (none raised).
@@ -299,9 +302,10 @@ def read_specs(
     ``accounts`` maps each usable account of wasync.yaml to its provider's traits; accounts
     in ``declared`` (default: those of ``accounts``) that failed to load are not usable, but
     specs that name them are not also reported as naming unknown accounts. ``providers``
-    are the traits of every provider there is, for advice on where a resource can go."""
+    are the traits of every provider there is, for advice on where a resource can go.
+    Without ``check_files``, files the specs name (media samples) are not looked for."""
     if declared is None:
         declared = frozenset(accounts)
-    loader = _Loader(accounts, declared, limits, providers)
+    loader = _Loader(accounts, declared, limits, providers, check_files)
     loaded = loader.load(directory)
     return loaded, loader.problems
