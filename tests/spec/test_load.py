@@ -262,10 +262,10 @@ def test_problems_of_all_files_are_reported_together_in_order(tmp_path: Path) ->
 
 def test_the_example_specs_are_valid() -> None:
     config, loaded = load_desired(REPO / "specs", freeze=False)
-    assert set(config.accounts) == {"shop-cams", "shop-nx"}
+    assert set(config.accounts) == {"shop-cams", "shop-nx", "shop-meta"}
     categories = {t.category for t in loaded.desired.templates}
     assert categories == {"MARKETING", "UTILITY", "AUTHENTICATION"}
-    assert {t.account for t in loaded.desired.templates} == {"shop-cams", "shop-nx"}
+    assert {t.account for t in loaded.desired.templates} == {"shop-cams", "shop-nx", "shop-meta"}
     assert len(loaded.desired.qr_codes) >= 5
 
 

@@ -1241,7 +1241,7 @@ QR_CODES = [
         setting(account="shop-nx"),
         [
             "account: account 'shop-nx' is on NXCloud, which has no QR code API; put QR codes "
-            "on a CAMS account"
+            "on a CAMS or Meta account"
         ],
         id="QR code on NXCloud",
     ),

@@ -26,9 +26,11 @@ PREFILLED_MAX = 140
 def _put_on(
     what: str, providers: Sequence[ProviderTraits], able: Callable[[ProviderTraits], bool]
 ) -> str:
-    """``; put QR codes on a CAMS account``: where ``what`` can go, if any provider takes it."""
-    names = display_names(t for t in providers if able(t))
-    return f"; put {what} on a {names} account" if names else ""
+    """``; put QR codes on a CAMS or Meta account``: where ``what`` can go, if any provider
+    takes it."""
+    names = display_names(t for t in providers if able(t)).split(", ")
+    either = " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+    return f"; put {what} on a {either} account" if either else ""
 
 
 def check_phone(ctx: Ctx, phone: str) -> None:
