@@ -93,14 +93,16 @@ async def test_a_spent_hour_pauses_with_a_notice_and_resumes_with_nothing_made_t
     # The usage header taught the client the smaller budget before Meta had to refuse.
     requests, _ = app.state.budgets
     assert requests.refused == 0
-    # 14 calls (a listing, 12 creates, a listing), at most 7 an hour: one pause, of an hour.
-    assert 3600 < loop.time() < 2 * 3600
-    (notice,) = [r.getMessage() for r in caplog.records]
-    assert notice.startswith("pausing 61 min (until ")
+    # 14 calls or more (a listing, 12 creates, a listing of one page or more), at most 7 an
+    # hour: a pause of an hour, or two with short pages (pytest --page-cap 7).
+    assert 3600 < loop.time() < 3 * 3600
+    notices = [r.getMessage() for r in caplog.records]
+    assert 1 <= len(notices) <= 2
+    assert notices[0].startswith("pausing 61 min (until ")
     assert (
         "the budget of 200 template management requests per WABA an hour for WABA "
         f"{WABA} is spent for now (the provider's count allows about 9 now)"
-    ) in notice
+    ) in notices[0]
 
 
 async def test_meta_asking_for_a_wait_is_honoured_and_apply_still_converges(
