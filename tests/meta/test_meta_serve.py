@@ -38,7 +38,8 @@ def test_serve_takes_the_token_with_credential_and_does_not_print_it(
     )
     assert result.exit_code == 0, result.output
     assert "meta emulator on http://127.0.0.1:8080" in result.output
-    assert "access token: (as given)" in result.output and TOKEN not in result.output
+    assert "access token: (as given with --credential access_token)" in result.output
+    assert TOKEN not in result.output
 
     async def use(url: str) -> None:
         account = make_account(endpoint=url, access_token=SecretStr(TOKEN))

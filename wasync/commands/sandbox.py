@@ -38,11 +38,12 @@ def serve(
         raise ConfigError(f"{plugin.display_name} has no emulator to serve")
     fields = list(plugin.credentials)
     given: dict[str, str] = {}
-    pair = (access_key_id, access_key_secret)
-    for value, field in zip(pair, fields, strict=False):
+    how: dict[str, str] = {}  # field -> the option that gave it, to say so instead of it
+    pair = (("--access-key-id", access_key_id), ("--access-key-secret", access_key_secret))
+    for (flag, value), field in zip(pair, fields, strict=False):
         if value is not None:
-            given[field] = value
-    if len(fields) != 2 and any(v is not None for v in pair):
+            given[field], how[field] = value, flag
+    if len(fields) != 2 and any(v is not None for _, v in pair):
         raise ConfigError(
             f"{plugin.display_name} has no access key pair; give its credential with "
             f"--credential {fields[0] if fields else 'FIELD'}=VALUE"
@@ -56,7 +57,7 @@ def serve(
                 f"--credential {field or item!r}: write it as FIELD=VALUE, with FIELD one of "
                 f"{plugin.display_name}'s credentials: {allowed}"
             )
-        given[field] = value
+        given[field], how[field] = value, f"--credential {field}"
     accepted = {name: given.get(name, c.sandbox) for name, c in plugin.credentials.items()}
     faults = FaultConfig(latency_ms=latency_ms, fault_rate=fault_rate)
     app = plugin.emulator(
@@ -68,7 +69,7 @@ def serve(
     # command line may be real ones someone reused, and the person who typed them knows them.
     shown = [
         f"  {name.replace('_', ' ')}: "
-        + (value if value == plugin.credentials[name].sandbox else "(as given)")
+        + (value if value == plugin.credentials[name].sandbox else f"(as given with {how[name]})")
         for name, value in accepted.items()
     ]
     click.echo(
