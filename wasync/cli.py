@@ -224,19 +224,20 @@ def sandbox() -> None:
 )
 @click.option(
     "--access-key-id",
-    help="The access key id it accepts (CAMS, NXCloud). [default: sandbox-access-key-id]",
+    help="The access key id it accepts, for a provider whose credentials are a key id and a "
+    "secret. [default: sandbox-access-key-id]",
 )
 @click.option(
     "--access-key-secret",
-    help="The secret it accepts (CAMS, NXCloud). [default: sandbox-access-key-secret]",
+    help="The secret it accepts, with --access-key-id. [default: sandbox-access-key-secret]",
 )
 @click.option(
     "--credential",
     "credentials",
     multiple=True,
     metavar="FIELD=VALUE",
-    help="A credential it accepts, by its wasync.yaml field (repeatable), e.g. "
-    "--credential access_token=... for Meta. Default: the provider's published sandbox value.",
+    help="A credential it accepts, by its field in wasync.yaml (repeatable), e.g. "
+    "--credential access_token=... Default: the provider's published sandbox value.",
 )
 def serve(**options: Any) -> None:
     """Serve a provider's emulator over HTTP until interrupted."""
