@@ -96,3 +96,35 @@ def test_serve_says_how_to_give_metas_token(
     result, served = serve(monkeypatch, *args)
     assert result.exit_code == 1 and not served
     assert message in result.output
+
+
+def test_the_readmes_steps_serve_meta_and_an_account_uses_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import shlex
+
+    from newcomer.readme import tagged
+
+    (command,) = [line for line in tagged("served-meta-command").splitlines() if line.strip()]
+    words = shlex.split(command)
+    assert words[:2] == ["wasync", "sandbox"]
+    assert words[:5] == ["wasync", "sandbox", "serve", "--provider", "meta"]
+    result, served = serve(monkeypatch, *words[5:])
+    assert result.exit_code == 0, result.output
+    config = tagged("served-meta")
+    with serving(served["app"].app) as url:
+        (tmp_path / "wasync.yaml").write_text(
+            config.replace("http://127.0.0.1:8080", url), encoding="utf-8"
+        )
+        (tmp_path / "specs.yaml").write_text(
+            "qr_codes:\n"
+            "  - account: shop-meta\n"
+            f'    phone: "{PHONE}"\n'
+            "    label: poster\n"
+            "    prefilled_message: Hello from the poster\n",
+            encoding="utf-8",
+        )
+        assert wasync("plan", tmp_path, "--detailed-exitcode").exit_code == 2
+        applied = wasync("apply", tmp_path, "--auto-approve")
+        assert applied.exit_code == 0, applied.output
+        assert wasync("plan", tmp_path, "--detailed-exitcode").exit_code == 0
