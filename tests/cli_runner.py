@@ -27,7 +27,7 @@ from wasync.cli import main
 
 # Settings a test process may hold that must not reach a child (the suite's guard removes
 # them from this process too; see conftest.py).
-CREDENTIAL_PREFIXES = ("ALIBABA_CLOUD_", "ALICLOUD_", "NXCLOUD_", "WASYNC_")
+CREDENTIAL_PREFIXES = ("ALIBABA_CLOUD_", "ALICLOUD_", "NXCLOUD_", "META_", "WASYNC_")
 
 
 @dataclass

@@ -204,17 +204,17 @@ def test_top_level_keys(tmp_path: Path) -> None:
     [
         (
             "accounts:\n  a:\n    endpoint: sandbox\n",
-            "wasync.yaml:3:5: accounts.a.provider: missing; allowed: cams, nxcloud",
+            "wasync.yaml:3:5: accounts.a.provider: missing; allowed: cams, nxcloud, meta",
         ),
         (
             "accounts:\n  a:\n    provider: twilio\n",
             'wasync.yaml:3:15: accounts.a.provider: "twilio" is not a provider; allowed: cams, '
-            "nxcloud",
+            "nxcloud, meta",
         ),
         (
             "accounts:\n  a:\n    provider: CAMS\n",
             'wasync.yaml:3:15: accounts.a.provider: "CAMS" is not a provider; did you mean cams? '
-            "(allowed: cams, nxcloud)",
+            "(allowed: cams, nxcloud, meta)",
         ),
         (
             "accounts:\n  a:\n    provider: nxcloud\n",
@@ -274,7 +274,8 @@ def test_top_level_keys(tmp_path: Path) -> None:
         (
             "",
             "wasync.yaml:1:1: empty; list your accounts under `accounts:`, each with a "
-            "`provider:` (cams or nxcloud) and an `endpoint:` (sandbox or an https:// URL)",
+            "`provider:` (cams, nxcloud or meta) and an `endpoint:` (sandbox or an https:// "
+            "URL)",
         ),
         ("- a\n", "wasync.yaml:1:1: expected a mapping with `accounts:`, got a list"),
     ],

@@ -60,7 +60,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     hostile_spec(specs)
     run = wasync("preview", specs, "--out", root / "out")
     assert run.exit_code == 0, run
-    assert run.stdout == f"Wrote 9 templates to {root / 'out' / 'index.html'}\n"
+    assert run.stdout == f"Wrote 12 templates to {root / 'out' / 'index.html'}\n"
     return root / "out" / "index.html"
 
 
@@ -108,6 +108,7 @@ def test_the_page_shows_every_template_with_its_text_escaped(page: Path) -> None
         assert name in text
     assert "Hi Ana, our autumn sale starts today: 20% off everything until Sunday." in text
     assert "123456 is your verification code. For your security, do not share this code." in text
+    assert "Hi Ana, your order A-1024 is out for delivery." in text  # named variables
     assert "This code expires in 10 minutes." in text
     # the hostile template, shown as the text it is
     assert f"Dear <i>Ana</i>, {HOSTILE}" in text
@@ -187,7 +188,7 @@ def test_chromium_renders_the_page_as_chat_bubbles(page: Path, tmp_path: Path) -
     assert f"Dear <i>Ana</i>, {HOSTILE}" in text
     # WhatsApp's *bold* is bold: the passcode of an authentication template.
     assert "<strong>123456</strong> is your verification code." in dom
-    assert dom.count('class="bubble"') == 9
+    assert dom.count('class="bubble"') == 12
 
     shot = tmp_path / "page.png"
     browse(page, tmp_path / "shot", f"--screenshot={shot}")

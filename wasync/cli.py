@@ -282,8 +282,23 @@ def sandbox() -> None:
     show_default=True,
     help="Share of requests that are throttled, fail with 5xx, drop the connection or stall.",
 )
-@click.option("--access-key-id", default="sandbox-access-key-id", show_default=True)
-@click.option("--access-key-secret", default="sandbox-access-key-secret", show_default=True)
+@click.option(
+    "--access-key-id",
+    help="The access key id it accepts, for a provider whose credentials are a key id and a "
+    "secret. [default: sandbox-access-key-id]",
+)
+@click.option(
+    "--access-key-secret",
+    help="The secret it accepts, with --access-key-id. [default: sandbox-access-key-secret]",
+)
+@click.option(
+    "--credential",
+    "credentials",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="A credential it accepts, by its field in wasync.yaml (repeatable), e.g. "
+    "--credential access_token=... Default: the provider's published sandbox value.",
+)
 def serve(**options: Any) -> None:
     """Serve a provider's emulator over HTTP until interrupted."""
     from wasync.commands import sandbox as command

@@ -94,6 +94,7 @@ class ProviderError(WasyncError):
         http_status: int | None = None,
         hint: str | None = None,
         retry_after: float | None = None,
+        subject: str | None = None,
     ) -> None:
         self.provider = provider
         self.operation = operation
@@ -106,6 +107,9 @@ class ProviderError(WasyncError):
         self.http_status = http_status
         self.hint = hint
         self.retry_after = retry_after  # seconds, when the provider said how long to wait
+        # The address (or the start of one: ``qr.shop.15550001111``) of what the error is
+        # about, so that a command can name where the specs declare it (file and line).
+        self.subject = subject
         super().__init__(self.describe())
 
     def describe(self) -> str:

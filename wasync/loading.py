@@ -69,6 +69,7 @@ def load_desired(
     *,
     freeze: bool = True,
     resolve_env: bool = True,
+    check_files: bool = True,
 ) -> tuple[Config, LoadedSpecs]:
     """wasync.yaml and every spec of ``directory``, checked: what ``validate``, ``plan`` and
     ``apply`` start from. Raises ``ConfigError`` when there is no wasync.yaml, and
@@ -79,7 +80,8 @@ def load_desired(
     folder is millions of objects that the collector would otherwise rescan several times
     (about 3 s of CPU for 20,000 templates), including once more at interpreter exit.
 
-    Without ``resolve_env``, credentials written as ``${VAR}`` need not be set (validation).
+    Without ``resolve_env``, credentials written as ``${VAR}`` need not be set (validation);
+    without ``check_files``, files the specs name (media samples) need not be there yet.
     """
     limits = limits or DEFAULT_LIMITS
     with gc_paused():
@@ -90,6 +92,7 @@ def load_desired(
             declared=config.declared,
             limits=limits,
             providers=_all_traits(),
+            check_files=check_files,
         )
         problems += account_use_problems(config.config, loaded)
         everything = [*config.problems, *problems]

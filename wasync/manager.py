@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from wasync.config import Config
+from wasync.errors import ProviderError, WasyncError
 from wasync.loading import load_desired
 from wasync.model import Desired, Remote
 from wasync.plan import AccountSettings, Plan, filter_targets, from_config, plan
@@ -57,12 +58,28 @@ async def make_plan(
     settings = from_config(config)
     accounts = accounts_to_read(config, targets)
     desired = _only(specs.desired, accounts)
-    remote = await refresh(session, desired, accounts)
+    try:
+        remote = await refresh(session, desired, accounts)
+    except ProviderError as exc:
+        if exc.subject is None:
+            raise
+        raise located(exc, specs) from None
     # The time the remote was read at: edit budgets are judged against it.
     result = plan(desired, remote, accounts=settings, prune=prune, now=datetime.now(UTC))
     if targets:
         result = filter_targets(result, targets)
     return Planned(config, specs, settings, remote, result)
+
+
+def located(error: ProviderError, specs: LoadedSpecs) -> WasyncError:
+    """``error`` (about ``error.subject``) prefixed with where the specs declare its
+    subject: ``specs/qr.yaml:12:5: qr.shop.1555...: <error>`` (and how many more there are)."""
+    found = specs.source_map.declared_under(error.subject or "")
+    if not found:
+        return error
+    where, address = found[0]
+    more = f" (and {len(found) - 1} more entries)" if len(found) > 1 else ""
+    return WasyncError(f"{where}: {address}{more}: {error}")
 
 
 def _only(desired: Desired, accounts: Sequence[str]) -> Desired:

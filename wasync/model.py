@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
 ImageFormat = Literal["SVG", "PNG"]
+ParameterFormat = Literal["POSITIONAL", "NAMED"]
 OtpType = Literal["COPY_CODE", "ONE_TAP", "ZERO_TAP"]  # Meta's otp_type
 Kind = Literal["qr", "template"]
 JsonDict: TypeAlias = dict[str, Any]
@@ -34,14 +35,30 @@ class Strict(BaseModel):
 # --- template components -------------------------------------------------------------------
 
 
+class NamedExample(Strict):
+    """The example value of one named variable (``parameter_format: NAMED``)."""
+
+    param_name: str = Field(description="The variable's name, as in {{first_name}}.")
+    example: str = Field(description="Its example value.")
+
+
 class HeaderExample(Strict):
     header_text: list[str] | None = Field(
         None, description="Example value of the header's {{1}} variable, as a one-item list."
+    )
+    header_text_named_params: list[NamedExample] | None = Field(
+        None, description="parameter_format NAMED: the example of the header's named variable."
     )
     header_url: str | None = Field(
         None,
         description="Public URL of a sample image, video or document for a media header. "
         "Sent on create and update; not compared, since providers return their own copy.",
+    )
+    header_file: str | None = Field(
+        None,
+        description="A sample image, video or document for a media header, as a file in the "
+        "spec folder (path relative to the folder holding wasync.yaml), for providers that "
+        "take an uploaded sample. Uploaded on create and update; not compared.",
     )
 
 
@@ -53,8 +70,13 @@ class Header(Strict):
 
 
 class BodyExample(Strict):
-    body_text: list[list[str]] = Field(
-        description="Example values of {{1}}..{{N}}, as one list inside a list: [[v1, v2]]."
+    body_text: list[list[str]] | None = Field(
+        None, description="Example values of {{1}}..{{N}}, as one list inside a list: [[v1, v2]]."
+    )
+    body_text_named_params: list[NamedExample] | None = Field(
+        None,
+        description="parameter_format NAMED: the example of each named variable, "
+        "[{param_name: first_name, example: Ana}, ...].",
     )
 
 
@@ -181,9 +203,19 @@ class Template(Strict):
     name: str
     language: str
     category: Category
+    parameter_format: ParameterFormat | None = Field(
+        None,
+        description="How variables are written: POSITIONAL ({{1}}, the default) or NAMED "
+        "({{first_name}}, where the provider takes it).",
+    )
     components: list[Component]
     message_send_ttl_seconds: int | None = None
     protect: bool = Field(False, description="Refuse deletion and breaking updates.")
+
+    @property
+    def named(self) -> bool:
+        """Variables are written by name (``parameter_format: NAMED``)."""
+        return self.parameter_format == "NAMED"
 
     @property
     def address(self) -> str:
@@ -278,13 +310,35 @@ def canonical_components(components: Iterable[BaseModel | Mapping[str, Any]]) ->
     """The comparable form of components: plain JSON, absent and empty values dropped.
 
     Providers build remote components through this too, so an unset optional field and a
-    provider's ``false``/``[]``/``""`` for it compare equal.
+    provider's ``false``/``[]``/``""`` for it compare equal; named examples, which WhatsApp
+    takes in any order, are in the order of their names.
     """
     out: list[JsonDict] = []
     for c in components:
         raw = c.model_dump(mode="json") if isinstance(c, BaseModel) else dict(c)
-        out.append(_prune(raw))
+        out.append(_named_in_order(_prune(raw)))
     return out
+
+
+NAMED_EXAMPLES = ("header_text_named_params", "body_text_named_params")
+
+
+def _named_in_order(component: JsonDict) -> JsonDict:
+    example = component.get("example")
+    if isinstance(example, dict) and any(k in example for k in NAMED_EXAMPLES):
+        for key in NAMED_EXAMPLES:
+            given = example.get(key)
+            if isinstance(given, list) and all(isinstance(e, dict) for e in given):
+                example[key] = sorted(given, key=lambda e: str(e.get("param_name", "")))
+    cards = component.get("cards") if component.get("type") == "CAROUSEL" else None
+    if isinstance(cards, list):
+        for card in cards:
+            parts = card.get("components") if isinstance(card, dict) else None
+            if isinstance(parts, list):
+                card["components"] = [
+                    _named_in_order(p) if isinstance(p, dict) else p for p in parts
+                ]
+    return component
 
 
 _SCALARS = (str, int, float, bool, type(None))

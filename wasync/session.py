@@ -23,7 +23,7 @@ from wasync.errors import ConfigError
 from wasync.pacing.gate import Budgets, RateGate
 from wasync.pacing.retry import RetryingReads, RetryPolicy
 from wasync.providers import registry
-from wasync.providers.base import Provider
+from wasync.providers.base import Provider, ReadsSpecFiles
 from wasync.providers.plugin import EmulatorOptions, ProviderPlugin
 from wasync.sandbox.common import FaultConfig, InProcessTransport
 from wasync.sandbox.embedded import SANDBOX_BASE_URL, SANDBOX_REVIEW_SECONDS, sandbox_state_dir
@@ -110,7 +110,7 @@ class Session:
             _check_endpoint(account)
             transport, base_url = None, account.endpoint
         gate = self.budgets.gate(
-            plugin.limits.overridden(account.qps),
+            plugin.limits_for(account),
             provider=plugin.name,
             endpoint=_counted_at(account),
             credentials=plugin.secrets(account),
@@ -129,6 +129,8 @@ class Session:
         provider = plugin.client(
             account, client, gate, RetryingReads(self.policy, gate, account.name)
         )
+        if isinstance(provider, ReadsSpecFiles):  # media samples named in the specs
+            provider.read_files_from(self.config.root)
         return Connection(account=account, provider=provider, gate=gate)
 
     def _emulator(self, plugin: ProviderPlugin[Any], account: AccountBase) -> InProcessTransport:

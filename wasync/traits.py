@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 from wasync.model import Kind
 
 CAROUSEL = "carousel"  # a template feature: the API takes a CAROUSEL component
+# a template feature: parameter_format NAMED ({{first_name}} variables, named examples)
+NAMED_PARAMETERS = "named_parameters"
+
+# How a provider takes a media header's sample (``template_media_samples``).
+SAMPLE_URL = "url"  # example.header_url: a public URL the provider fetches
+SAMPLE_FILE = "file"  # example.header_file: a file of the spec folder, uploaded by the client
 
 # Kinds of example a provider may lack a documented field for (``guessed_examples``).
 HEADER_EXAMPLE = "header_text"  # the example of a text header's {{1}}
@@ -48,6 +54,39 @@ class EditBudget:
         return next((seconds for seconds, edits in self.windows if edits == 1), None)
 
 
+@dataclass(frozen=True)
+class CallBudget:
+    """Calls a provider allows an account per window of time, whatever their rate (Meta:
+    template management requests per WABA per rolling hour; template creations too).
+
+    The planner counts the changes it plans against it, and says when an apply will take
+    longer than one window (``changes``: the (kind, action) pairs that cost one call each).
+    The session paces the client's calls against it (``apis``: the calls that count), and
+    the provider's usage reports (``reported``) slow them down before it is spent."""
+
+    name: str  # what is counted, as people say it: "template management requests"
+    window: int  # seconds
+    calls: int  # allowed within a window, by default
+    changes: frozenset[tuple[str, str]] = frozenset()  # (kind, action) a change costs
+    apis: frozenset[str] = frozenset()  # the client's API names that count
+    per: str = "account"  # what the provider counts per, as people say it: "WABA"
+    counted_by: str | None = None  # the account field holding it (None: the credential)
+    setting: str | None = None  # an account field that overrides ``calls``
+    reported: bool = False  # the provider's usage reports measure this budget
+
+    def describe(self) -> str:
+        """``200 template management requests per WABA an hour``."""
+        return f"{self.calls:,} {self.name} per {self.per} {_per_window(self.window)}"
+
+
+def _per_window(seconds: int) -> str:
+    if seconds == 3600:
+        return "an hour"
+    if seconds == 86_400:
+        return "a day"
+    return f"per {_span(seconds)}"
+
+
 def _span(seconds: int) -> str:
     if seconds % 86400 == 0 and seconds > 86400:
         return f"{seconds // 86400} days"
@@ -65,10 +104,13 @@ class ProviderTraits:
     display_name: str = ""  # as people write it ("CAMS", "NXCloud"); default: ``name``
     # QR codes
     qr_update_replaces_code: bool = False  # an update retires the printed code
+    qr_codes_per_phone: int | None = None  # the most codes one number may hold, if limited
     # templates
     template_scope: str = "account"  # "account" (one set per account) or "phone" (per number)
     # optional parts of WhatsApp's template shapes the provider's API takes (``CAROUSEL``)
     template_features: frozenset[str] = frozenset()
+    # how the API takes a media header's sample: SAMPLE_URL, SAMPLE_FILE
+    template_media_samples: frozenset[str] = frozenset({SAMPLE_URL})
     template_editable_statuses: frozenset[str] = frozenset()  # statuses where edit is allowed
     template_edit_rereviews: frozenset[str] = frozenset()  # statuses where an edit re-reviews
     template_category_editable_statuses: frozenset[str] = frozenset()
@@ -86,6 +128,8 @@ class ProviderTraits:
     # own guessing (docs/provider-fidelity.md): ``validate`` warns where a spec uses one.
     # Pairs of a kind (HEADER_EXAMPLE, URL_BUTTON_EXAMPLE, CARD_EXAMPLES) and the wire form.
     guessed_examples: tuple[tuple[str, str], ...] = ()
+    # calls allowed per window of time, whatever their rate (see ``CallBudget``)
+    call_budgets: tuple[CallBudget, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.display_name:

@@ -205,8 +205,8 @@ def test_the_example_specs_apply_in_the_embedded_sandbox(
     run = wasync("apply", "--auto-approve")
 
     assert run.exit_code == 0, run.stdout + run.stderr
-    assert "Apply done: 14 succeeded, 0 failed, 0 skipped" in run.stdout
-    assert len(run.stderr.splitlines()) == 14
+    assert "Apply done: 19 succeeded, 0 failed, 0 skipped" in run.stdout
+    assert len(run.stderr.splitlines()) == 19
     assert wasync("plan", "--detailed-exitcode").exit_code == 0
 
 

@@ -17,6 +17,7 @@ from ruamel.yaml import YAML
 from wasync.cli import cli
 from wasync.config import Thresholds
 from wasync.providers.cams.account import CamsAccount
+from wasync.providers.meta.account import MetaAccount
 from wasync.providers.nxcloud.account import NxcloudAccount
 from wasync.sandbox import cams
 from wasync.sandbox.common import serving
@@ -56,7 +57,12 @@ def test_the_spec_reference_names_every_schema_field_and_value() -> None:
 
 def test_the_spec_reference_names_every_account_setting() -> None:
     text = REFERENCE.read_text(encoding="utf-8")
-    fields = {*CamsAccount.model_fields, *NxcloudAccount.model_fields, *Thresholds.model_fields}
+    fields = {
+        *CamsAccount.model_fields,
+        *NxcloudAccount.model_fields,
+        *MetaAccount.model_fields,
+        *Thresholds.model_fields,
+    }
     missing = sorted(f for f in fields - {"name"} if f"`{f}`" not in text)
     assert not missing, f"docs/spec-reference.md does not mention: {missing}"
 

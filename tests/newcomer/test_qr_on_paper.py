@@ -29,6 +29,8 @@ def test_apply_pins_every_code_replaces_a_reworded_one_and_exports_what_was_made
     specs = copy_specs(tmp_path / "specs")
     qr_file = specs / "qr-codes.yaml"
     original = qr_file.read_text(encoding="utf-8")
+    meta_file = specs / "meta.yaml"
+    meta_original = meta_file.read_text(encoding="utf-8")
 
     assert wasync("plan", specs).exit_code == 0
     applied = wasync("apply", specs, "--auto-approve")
@@ -39,8 +41,20 @@ def test_apply_pins_every_code_replaces_a_reworded_one_and_exports_what_was_made
     # one inserted code: line per entry, comments and blank lines all where they were.
     pinned = qr_file.read_text(encoding="utf-8")
     _, loaded = load_desired(specs, resolve_env=False)
-    codes = {q.address: q.code for q in loaded.desired.qr_codes}
-    assert len(codes) == 6 and all(codes.values())
+    every = {q.address: q.code for q in loaded.desired.qr_codes}
+    assert len(every) == 8 and all(every.values())  # 6 on CAMS, 2 on Meta
+    codes = {a: c for a, c in every.items() if a.startswith("qr.shop-cams.")}
+    assert len(codes) == 6
+    meta_inserted = [
+        line[2:]
+        for line in difflib.ndiff(
+            meta_original.splitlines(), meta_file.read_text(encoding="utf-8").splitlines()
+        )
+        if line[:2] in ("+ ", "- ")
+    ]
+    assert sorted(meta_inserted) == sorted(
+        f"    code: {c}" for a, c in every.items() if a not in codes
+    )
     inserted = [
         line[2:]
         for line in difflib.ndiff(original.splitlines(), pinned.splitlines())
@@ -52,7 +66,7 @@ def test_apply_pins_every_code_replaces_a_reworded_one_and_exports_what_was_made
     ]
     held = {
         q["QrdlCode"]: q
-        for phone in {q.phone for q in loaded.desired.qr_codes}
+        for phone in {q.phone for q in loaded.desired.qr_codes if q.address in codes}
         for q in cams_emulator(specs).qr_codes(phone)
     }
     assert set(codes.values()) == set(held)
@@ -80,14 +94,15 @@ def test_apply_pins_every_code_replaces_a_reworded_one_and_exports_what_was_made
     exported = wasync("qr", "export", specs, "--out", out, "--format", "png")
     assert exported.exit_code == 0, exported.output
     rows = list(csv.DictReader((out / "index.csv").open(encoding="utf-8-sig", newline="")))
-    assert len(rows) == 6
+    assert len(rows) == 8
     for row in rows:
         (found,) = zxingcpp.read_barcodes(Image.open(out / row["image"]))
         assert found.text == row["deep_link"] == f"https://wa.me/message/{row['code']}"
-    assert {r["address"]: r["code"] for r in rows} == {**codes, metro: new}
+    assert {r["address"]: r["code"] for r in rows} == {**every, metro: new}
 
 
 def test_the_example_specs_pin_no_code() -> None:
     """They run on a fresh sandbox: apply creates every code and pins it."""
-    text = (SPECS / "qr-codes.yaml").read_text(encoding="utf-8")
-    assert not re.search(r"^\s+code:", text, re.MULTILINE)
+    for name in ("qr-codes.yaml", "meta.yaml"):
+        text = (SPECS / name).read_text(encoding="utf-8")
+        assert not re.search(r"^\s+code:", text, re.MULTILINE), name

@@ -51,8 +51,8 @@ def test_the_readme_commands_work_on_a_fresh_clone(tmp_path: Path) -> None:
 
     synced = _run(quickstart, clone)
     assert synced.returncode == 0, synced.stdout + synced.stderr
-    assert "Plan: 14 to create, 0 to update, 0 to delete." in synced.stdout
-    assert "Apply done: 14 succeeded, 0 failed, 0 skipped" in synced.stdout
+    assert "Plan: 19 to create, 0 to update, 0 to delete." in synced.stdout
+    assert "Apply done: 19 succeeded, 0 failed, 0 skipped" in synced.stdout
     assert synced.stdout.rstrip().endswith("No changes. The remote matches the specs.")
     assert (clone / "specs" / ".wasync" / "sandbox" / "shop-cams").is_dir()
 

@@ -26,12 +26,13 @@ def test_reset_clears_every_account_and_says_which(tmp_path: Path) -> None:
     result = wasync("sandbox", "reset", specs)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(
-        f"Cleared the sandbox state of shop-cams, shop-nx ({specs / '.wasync' / 'sandbox'})."
+        "Cleared the sandbox state of shop-cams, shop-meta, shop-nx "
+        f"({specs / '.wasync' / 'sandbox'})."
     )
     assert not (specs / ".wasync" / "sandbox").exists()
     after = wasync("plan", specs, "--detailed-exitcode")
     assert after.exit_code == 2
-    assert "Plan: 14 to create" in after.stdout and "unmanaged" not in after.stdout
+    assert "Plan: 19 to create" in after.stdout and "unmanaged" not in after.stdout
 
 
 def test_reset_with_nothing_to_clear_says_so(tmp_path: Path) -> None:

@@ -75,6 +75,26 @@ def test_example_values_fill_the_variables() -> None:
     assert m.body == ((Span("Order A1 ships on Monday; {{3}} stays"),),)
 
 
+def test_named_examples_fill_named_variables_and_a_sample_file_is_named() -> None:
+    m = message_of(
+        [
+            {"type": "HEADER", "format": "IMAGE", "example": {"header_file": "media/menu.png"}},
+            {
+                "type": "BODY",
+                "text": "Hi {{first_name}}, order {{order_id}} is {{state}}.",
+                "example": {
+                    "body_text_named_params": [
+                        {"param_name": "order_id", "example": "A-7"},
+                        {"param_name": "first_name", "example": "Ana"},
+                    ]
+                },
+            },
+        ]
+    )
+    assert m.media is not None and m.media.sample == "media/menu.png"
+    assert m.body == ((Span("Hi Ana, order A-7 is {{state}}."),),)
+
+
 def test_authentication_templates_show_whatsapps_own_wording() -> None:
     m = message_of(
         [

@@ -61,6 +61,7 @@ def test_the_golden_plan_has_every_change_kind_hazard_and_blocked_reason(
         "deletes-all-languages",
         "rereview",
         "category-change",
+        "name-lock",
     }
     blocked = {c["blocked"]["code"] for c in changes if c["blocked"]}
     assert blocked == {

@@ -190,7 +190,7 @@ def test_validation_errors_point_at_the_offending_field(tmp_path: Path) -> None:
         f"spec.yaml:3:12: {t}: phone: expected text, got a number; put it in quotes to make "
         "it text",
         f"spec.yaml:7:5: {t}: colour: unknown key (allowed: account, phone, name, language, "
-        "category, components, message_send_ttl_seconds, protect)",
+        "category, parameter_format, components, message_send_ttl_seconds, protect)",
         f"spec.yaml:10:9: {t}: components[0].txt: unknown key; did you mean `text`? (allowed: "
         "type, text, example, add_security_recommendation)",
         f'spec.yaml:11:15: {t}: components[1].type: "HEAD" is not a component type; did you '
@@ -262,10 +262,10 @@ def test_problems_of_all_files_are_reported_together_in_order(tmp_path: Path) ->
 
 def test_the_example_specs_are_valid() -> None:
     config, loaded = load_desired(REPO / "specs", freeze=False)
-    assert set(config.accounts) == {"shop-cams", "shop-nx"}
+    assert set(config.accounts) == {"shop-cams", "shop-nx", "shop-meta"}
     categories = {t.category for t in loaded.desired.templates}
     assert categories == {"MARKETING", "UTILITY", "AUTHENTICATION"}
-    assert {t.account for t in loaded.desired.templates} == {"shop-cams", "shop-nx"}
+    assert {t.account for t in loaded.desired.templates} == {"shop-cams", "shop-nx", "shop-meta"}
     assert len(loaded.desired.qr_codes) >= 5
 
 

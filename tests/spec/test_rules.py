@@ -391,7 +391,10 @@ COMPONENTS = [
     case(
         MARKETING,
         comp(0, example=None),
-        ["components[0]: an IMAGE header needs a sample: example: {header_url: https://...}"],
+        [
+            "components[0]: an IMAGE header needs a sample: example: {header_url: https://...}, "
+            "or {header_file: media/<file>} where the provider takes a file"
+        ],
         id="header: media without sample",
     ),
     case(
@@ -534,8 +537,9 @@ VARIABLES = [
         UTILITY,
         body("Hi {{first_name}}.", "a"),
         [
-            f"{TEXT}: named variable '{{{{first_name}}}}' is not supported; use positional "
-            "variables {{1}}, {{2}}, ... (with an example for each)"
+            f"{TEXT}: named variable '{{{{first_name}}}}' needs parameter_format: NAMED on "
+            "the template (where the provider takes it); or use positional variables {{1}}, "
+            "{{2}}, ... (with an example for each)"
         ],
         id="named",
     ),
@@ -1084,7 +1088,8 @@ CAROUSELS = [
         card_comp(0, 0, example=None),
         [
             f"{C}[0].components[0]: an IMAGE header needs a sample: example: "
-            "{header_url: https://...}"
+            "{header_url: https://...}, or {header_file: media/<file>} where the provider "
+            "takes a file"
         ],
         id="card header without sample",
     ),
@@ -1236,7 +1241,7 @@ QR_CODES = [
         setting(account="shop-nx"),
         [
             "account: account 'shop-nx' is on NXCloud, which has no QR code API; put QR codes "
-            "on a CAMS account"
+            "on a CAMS or Meta account"
         ],
         id="QR code on NXCloud",
     ),

@@ -217,7 +217,7 @@ def test_a_wasync_yaml_mistake_is_one_error_on_its_account() -> None:
         config, edited(["accounts", "shop-nx", "provider"], "nxcloudd", ACCOUNTS)
     )
     assert path == ["accounts", "shop-nx", "provider"]
-    assert message == "'nxcloudd' is not one of ['cams', 'nxcloud']"
+    assert message == "'nxcloudd' is not one of ['cams', 'meta', 'nxcloud']"
     # A key of the other provider's accounts: one error, against this account's own kind.
     found = errors(config, edited(["accounts", "shop-nx", "cust_space_id"], "x", ACCOUNTS))
     assert found == [

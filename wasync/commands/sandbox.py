@@ -28,23 +28,47 @@ def serve(
     qps: float | None,
     latency_ms: float,
     fault_rate: float,
-    access_key_id: str,
-    access_key_secret: str,
+    access_key_id: str | None = None,
+    access_key_secret: str | None = None,
+    credentials: tuple[str, ...] = (),
     page_cap: int | None = None,
 ) -> int:
     """Serve ``provider``'s emulator (its plugin's ``emulator``) until interrupted.
 
-    ``access_key_id`` and ``access_key_secret`` are the provider's credentials in the order
-    its plugin lists them (an id, then a secret)."""
+    The credentials it accepts are the plugin's sandbox values, unless given: by field
+    with ``credentials`` (``FIELD=VALUE``, any provider), or, for a provider whose two
+    credentials are an id and a secret (CAMS, NXCloud), with ``access_key_id`` and
+    ``access_key_secret`` in the order its plugin lists them."""
     plugin = registry.get(provider)
     if plugin.emulator is None:
         raise ConfigError(f"{plugin.display_name} has no emulator to serve")
-    given = dict(zip(plugin.credentials, (access_key_id, access_key_secret), strict=False))
-    credentials = {name: given.get(name, c.sandbox) for name, c in plugin.credentials.items()}
+    fields = list(plugin.credentials)
+    given: dict[str, str] = {}
+    how: dict[str, str] = {}  # field -> the option that gave it, to say so instead of it
+    pair = (("--access-key-id", access_key_id), ("--access-key-secret", access_key_secret))
+    for (flag, value), field in zip(pair, fields, strict=False):
+        if value is not None:
+            given[field], how[field] = value, flag
+    if len(fields) != 2 and any(v is not None for _, v in pair):
+        raise ConfigError(
+            f"{plugin.display_name} has no access key pair; give its credential with "
+            f"--credential {fields[0] if fields else 'FIELD'}=VALUE"
+            + (f" (its credentials: {', '.join(fields)})" if fields else "")
+        )
+    for item in credentials:
+        field, sep, value = item.partition("=")
+        if not sep or field not in plugin.credentials or not value:
+            allowed = ", ".join(fields) or "none"
+            raise ConfigError(
+                f"--credential {field or item!r}: write it as FIELD=VALUE, with FIELD one of "
+                f"{plugin.display_name}'s credentials: {allowed}"
+            )
+        given[field], how[field] = value, f"--credential {field}"
+    accepted = {name: given.get(name, c.sandbox) for name, c in plugin.credentials.items()}
     faults = FaultConfig(latency_ms=latency_ms, fault_rate=fault_rate)
     app = plugin.emulator(
         EmulatorOptions(
-            credentials=credentials, state_dir=state, faults=faults, qps=qps, page_cap=page_cap
+            credentials=accepted, state_dir=state, faults=faults, qps=qps, page_cap=page_cap
         )
     )
     # Bind first: a port that is taken is an error before anything claims to be serving.
@@ -52,7 +76,7 @@ def serve(
     bound = sock.getsockname()[1]  # --port 0 asks for any free port
     click.echo(
         f"wasync sandbox: {provider} emulator on http://{_url_host(host)}:{bound}\n"
-        + _keys(plugin, credentials)
+        + _keys(plugin, accepted, how)
         + f"  state: {state or 'in memory'}; qps: {qps or 'documented, per API'}; "
         f"latency: {latency_ms:g} ms; fault rate: {fault_rate:g}"
         + (f"; page cap: {page_cap}" if page_cap else "")
@@ -65,15 +89,18 @@ def serve(
     return 0
 
 
-def _keys(plugin: ProviderPlugin[Any], credentials: Mapping[str, str]) -> str:
-    """The banner's lines for the keys the emulator accepts, each named as wasync.yaml
-    names it for this provider (``access_key_id``, ``secret_key``). The published fake keys
-    are shown so people can copy them; keys given on the command line may be real ones
-    someone reused, and the person who typed them knows them."""
-    options = ("--access-key-id", "--access-key-secret")
+def _keys(
+    plugin: ProviderPlugin[Any], credentials: Mapping[str, str], how: Mapping[str, str]
+) -> str:
+    """The banner's lines for the credentials the emulator accepts, each named as
+    wasync.yaml names it for this provider (``access_key_id``, ``secret_key``,
+    ``access_token``). The published fake values are shown so people can copy them; values
+    given on the command line may be real ones someone reused, and the person who typed them
+    knows them: ``how`` names the option that gave each."""
     lines = []
-    for (name, value), option in zip(credentials.items(), options, strict=False):
-        shown = value if value == plugin.credentials[name].sandbox else f"(as given with {option})"
+    for name, value in credentials.items():
+        given = value != plugin.credentials[name].sandbox
+        shown = f"(as given with {how.get(name, 'an option')})" if given else value
         lines.append(f"  {name + ':':<19}{shown}\n")
     return "".join(lines)
 

@@ -41,10 +41,12 @@ def check_phones(phones: Sequence[str]) -> None:
             )
 
 
-def read_specs(directory: Path, account: str) -> tuple[LoadedSpecs, Desired]:
+def read_specs(
+    directory: Path, account: str, *, check_files: bool = True
+) -> tuple[LoadedSpecs, Desired]:
     """Every spec of ``directory``, checked (credentials need not be set), and the part of
     them that is ``account``'s."""
-    _, specs = load_desired(directory, resolve_env=False, freeze=False)
+    _, specs = load_desired(directory, resolve_env=False, freeze=False, check_files=check_files)
     return specs, Desired(
         qr_codes=tuple(q for q in specs.desired.qr_codes if q.account == account),
         templates=tuple(t for t in specs.desired.templates if t.account == account),

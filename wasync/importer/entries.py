@@ -14,10 +14,13 @@ from typing import Any
 
 from wasync.importer.account import Target
 from wasync.model import Desired, JsonDict, QrCode, RemoteQrCode, RemoteTemplate, Template
+from wasync.traits import SAMPLE_URL
 
 # Stands in for a media sample the provider does not return; .invalid never resolves.
 SAMPLE_PLACEHOLDER = "https://sample.invalid/replace-me"
 MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
+# Where a provider that takes the sample as a file (header_file) gets it from, by format.
+SAMPLE_SUFFIX = {"IMAGE": ".png", "VIDEO": ".mp4", "DOCUMENT": ".pdf"}
 
 _NOT_LABEL = re.compile(r"[^a-z0-9_-]+")
 
@@ -74,16 +77,16 @@ def template_entry(
             components, previous.canonical_components(), traits.write_only_component_keys
         )
     notes: dict[str, str] = {}
-    _fill_unreturned(components, "components", target.provider, notes)
+    # A provider that takes the sample as a file of the spec folder gets a path to put it at.
+    file = None if SAMPLE_URL in traits.template_media_samples else f"media/{r.name}-{r.language}"
+    _fill_unreturned(components, "components", target.provider, notes, file)
     entry: JsonDict = {"account": r.account}
     if traits.template_scope == "phone" and r.phone:
         entry["phone"] = r.phone
-    entry |= {
-        "name": r.name,
-        "language": r.language,
-        "category": r.category,
-        "components": components,
-    }
+    entry |= {"name": r.name, "language": r.language, "category": r.category}
+    if r.extra.get("parameter_format") == "NAMED":  # where the provider says so
+        entry["parameter_format"] = "NAMED"
+    entry["components"] = components
     ttl = r.message_send_ttl_seconds
     if previous is not None and (ttl is None or not traits.template_ttl_read_back):
         ttl = previous.message_send_ttl_seconds
@@ -119,17 +122,30 @@ def _carry(new: Any, old: Any, keys: frozenset[str]) -> Any:
 
 
 def _fill_unreturned(
-    components: list[JsonDict], at: str, provider: str, notes: dict[str, str]
+    components: list[JsonDict],
+    at: str,
+    provider: str,
+    notes: dict[str, str],
+    file: str | None = None,
 ) -> None:
     """Values a spec needs that the provider does not read back: a media header's sample
-    URL (a placeholder to replace) and a ZERO_TAP button's terms (accepted, or the template
-    would not exist)."""
+    (a placeholder URL to replace, or, with ``file``, the path in the spec folder to put
+    the file at) and a ZERO_TAP button's terms (accepted, or the template would not
+    exist)."""
     for i, c in enumerate(components):
         here = f"{at}.{i}"
         kind = c.get("type")
         if kind == "HEADER" and c.get("format") in MEDIA_FORMATS:
             example = dict(c.get("example") or {})
-            if not example.get("header_url"):
+            if file is not None and not example.get("header_file"):
+                path = file + SAMPLE_SUFFIX[c["format"]]
+                example["header_file"] = path
+                c["example"] = example
+                notes[f"{here}.example.header_file"] = (
+                    f"{provider} does not return the sample: put the file at {path} in the "
+                    "spec folder"
+                )
+            elif file is None and not example.get("header_url"):
                 example["header_url"] = SAMPLE_PLACEHOLDER
                 c["example"] = example
                 notes[f"{here}.example.header_url"] = (
@@ -142,5 +158,6 @@ def _fill_unreturned(
         elif kind == "CAROUSEL":
             for j, card in enumerate(c.get("cards") or ()):
                 inner = [dict(x) for x in card.get("components") or ()]
-                _fill_unreturned(inner, f"{here}.cards.{j}.components", provider, notes)
+                card_file = None if file is None else f"{file}-card{j + 1}"
+                _fill_unreturned(inner, f"{here}.cards.{j}.components", provider, notes, card_file)
                 card["components"] = inner

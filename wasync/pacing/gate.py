@@ -9,13 +9,17 @@ waits for that API's turn and hands back a ``Turn``, on which the HTTP base repo
 the answer said about the budget (a throttling refusal, today). Providers know nothing of
 rates: they name the API of each call, and the gate does the rest.
 
-Growth points (issue 15, Meta's per-WABA budgets of requests per hour and its
-``X-Business-Use-Case-Usage`` header): a ``Bucket`` is a per-second pacer with feedback; an
-hourly budget is a second constraint on the same bucket (a window of N requests per hour
-that ``acquire`` also waits for, declared next to the rate in ``RateLimits``), and the usage
-header is one more report on ``Turn`` (``usage(fraction)``), read by the provider's
-``_reply_usage`` hook in the HTTP base, that slows the bucket before the budget is spent.
-The key, the sharing between accounts and the call sites stay as they are.
+Budgets of requests per window of time (Meta: template management requests per WABA per
+rolling hour, ``limits.Window``) are an ``Allowance`` each, a second constraint a call
+waits for before its bucket: it keeps the times of the calls it let through, lets no more
+than its share of the window's calls through (``WINDOW_HEADROOM``), and, when the window
+is spent, pauses with a notice on stderr until the oldest call leaves the window. The
+provider's usage reports (Meta's ``X-Business-Use-Case-Usage``, read by the client's
+``_reply_usage`` hook in the HTTP base) reach it through ``Turn.usage``: a provider that
+counts more than wasync does (another tool on the same WABA, a smaller budget than
+declared) lowers the allowance before the provider's count reaches 100%, and its "regain
+access in N minutes" pauses the window that long, as a refusal for rate with a wait does
+(``Turn.throttled``).
 """
 
 from __future__ import annotations
@@ -24,12 +28,16 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import math
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from wasync.pacing.limits import RateLimits
+from wasync.pacing.limits import RateLimits, Window
 
 # Pace a little under the documented rate. At 0.97 the gap between two requests is 3% longer
 # than the limit allows, so a provider that counts requests in any one-second window sees
@@ -51,6 +59,24 @@ RECOVER = 0.05
 PROBE = 0.005
 BELOW_REFUSED = 0.9
 FLOOR = 0.05  # the lowest rate, as a share of the limit: a bucket never stops
+# Budgets per window of time: wasync uses at most this share of a window's calls, so that
+# a provider whose count differs a little from ours (calls in flight, another tool on the
+# same account) does not reach its limit first.
+WINDOW_HEADROOM = 0.9
+# A call is counted in its window from the moment it is let through, for the window's
+# length and this much longer (it reaches the provider a little later).
+WINDOW_MARGIN_S = 5.0
+# A provider's usage report below this share says nothing precise enough to learn from (a
+# whole percent of a few calls); at or above it, the budget it implies replaces a larger one.
+LEARN_FROM = 0.05
+# A provider that reports this share of a window used, by calls that are not ours, is
+# asked again after this long (when it does not say when access comes back).
+SLOW_AT = 0.9
+PROBE_S = 60.0
+# A wait for a window this long is said on stderr: a paused apply must not look hung.
+NOTICE_S = 2.0
+
+log = logging.getLogger("wasync.pacing")
 
 
 Clock = Callable[[], float]
@@ -164,6 +190,133 @@ class Pacer:
             self._last = slot
 
 
+class Allowance:
+    """One budget of calls per rolling window (``limits.Window``), as the provider counts it.
+
+    ``acquire`` lets a call through while fewer than ``WINDOW_HEADROOM`` of the window's
+    calls were let through within it, else waits until the oldest leaves the window; calls
+    wait in the order they came. ``usage`` takes the provider's own count (a share of the
+    window): a count that implies a smaller budget than declared lowers the budget, and a
+    window the provider says is full, by calls that are not ours, waits until the provider
+    says access is back (or ``PROBE_S``). ``block`` pauses the window (a refusal for rate
+    with a wait, or "regain access in N minutes")."""
+
+    def __init__(
+        self,
+        window: Window,
+        *,
+        clock: Clock = _loop_time,
+        sleep: Sleep = asyncio.sleep,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.window = window
+        self.budget = float(window.calls)  # lowered by the provider's usage reports
+        self._clock = clock
+        self._sleep = sleep
+        self._wall = wall  # for the time shown in a notice, only
+        self._sent: deque[float] = deque()
+        self._blocked_until = -math.inf
+        self._queue = asyncio.Lock()
+        self.calls = 0
+        self.pauses = 0  # waits long enough to be said (NOTICE_S)
+
+    @property
+    def span(self) -> float:
+        return self.window.seconds + WINDOW_MARGIN_S
+
+    def used(self, now: float | None = None) -> int:
+        """Calls let through within the window."""
+        now = self._clock() if now is None else now
+        while self._sent and self._sent[0] <= now - self.span:
+            self._sent.popleft()
+        return len(self._sent)
+
+    def allowed(self) -> int:
+        """Calls wasync lets through per window: its share of the budget, at least one."""
+        return max(1, math.floor(self.budget * WINDOW_HEADROOM + 1e-9))
+
+    def wait_time(self, now: float) -> float:
+        """How long a call arriving at ``now`` waits (0: it may go)."""
+        wait = max(0.0, self._blocked_until - now)
+        if self.used(now) >= self.allowed():
+            extra = self.used(now) - self.allowed()  # after a lowered budget: more must go
+            wait = max(wait, self._sent[extra] + self.span - now)
+        return wait
+
+    async def acquire(self) -> None:
+        async with self._queue:
+            noticed = False
+            while True:
+                now = self._clock()
+                wait = self.wait_time(now)
+                if wait <= 0:
+                    break
+                if wait >= NOTICE_S and not noticed:
+                    noticed = True
+                    self.pauses += 1
+                    self._notice(wait)
+                await self._sleep(wait)
+            self._sent.append(self._clock())
+            self.calls += 1
+
+    def usage(self, fraction: float, regain: float | None = None) -> None:
+        """The provider counts ``fraction`` of this window used (0..1); ``regain``: seconds
+        until it lets calls through again, when it said so."""
+        now = self._clock()
+        if regain is not None and regain > 0:
+            self.block(regain)
+        own = self.used(now)
+        if fraction >= LEARN_FROM and own:
+            # The largest budget a whole percent could round to: learn no smaller one.
+            implied = own / max(fraction - 0.005, 1e-9)
+            self.budget = min(self.budget, max(1.0, implied))
+        elif fraction >= SLOW_AT and not own:
+            self.block(regain if regain else PROBE_S)
+
+    def refused(self, wait: float | None = None) -> None:
+        """The provider refused a call of this window for rate: the window is full as it
+        counts it, so the budget is what was let through (the next call waits for the
+        oldest to leave), and ``wait``, where the provider asked for one, pauses it."""
+        if wait:
+            self.block(wait)
+        used = self.used()
+        if used:
+            self.budget = min(self.budget, used / WINDOW_HEADROOM)
+        else:
+            self.block(wait or PROBE_S)
+
+    def block(self, seconds: float) -> None:
+        """Let nothing through for ``seconds``."""
+        self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+
+    def _notice(self, wait: float) -> None:
+        until = datetime.fromtimestamp(self._wall() + wait, UTC).strftime("%H:%M UTC")
+        window = self.window
+        what = window.label or f"{window.calls} calls per {window.seconds:g} s"
+        key = f" for {window.key}" if window.key else ""
+        lowered = ""
+        if self.budget < window.calls:
+            lowered = f" (the provider's count allows about {self.budget:.0f} now)"
+        log.warning(
+            "pausing %s (until %s): the budget of %s%s is spent for now%s; wasync goes on "
+            "by itself (Ctrl-C stops it, and a new run picks up where this one stopped)",
+            _duration(wait),
+            until,
+            what,
+            key,
+            lowered,
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = math.ceil(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
 @dataclass(frozen=True)
 class BucketKey:
     """What a provider counts one budget by. ``credential`` is a digest of the account's
@@ -182,6 +335,7 @@ class Budgets:
 
     def __init__(self, *, clock: Clock = _loop_time, sleep: Sleep = asyncio.sleep) -> None:
         self._buckets: dict[BucketKey, Bucket] = {}
+        self._allowances: dict[BucketKey, Allowance] = {}
         self._salt = os.urandom(16)
         self._clock = clock  # what the buckets pace by (tests: a virtual clock)
         self._sleep = sleep
@@ -203,6 +357,16 @@ class Budgets:
             found.lower_to(limit)
         return found
 
+    def allowance(self, key: BucketKey, window: Window) -> Allowance:
+        """The allowance of ``key``, made on first use; a second user with a smaller
+        budget lowers it."""
+        found = self._allowances.get(key)
+        if found is None:
+            found = self._allowances[key] = Allowance(window, clock=self._clock, sleep=self._sleep)
+        else:
+            found.budget = min(found.budget, float(window.calls))
+        return found
+
     def gate(
         self,
         limits: RateLimits,
@@ -216,14 +380,27 @@ class Budgets:
 
 
 class Turn:
-    """A request's turn at its bucket: what the caller reports back about the answer."""
+    """A request's turn at its bucket (and the windows it counts in): what the caller
+    reports back about the answer."""
 
-    def __init__(self, bucket: Bucket) -> None:
+    def __init__(self, bucket: Bucket, allowances: Iterable[Allowance] = ()) -> None:
         self.bucket = bucket
+        self.allowances = tuple(allowances)
 
-    def throttled(self) -> None:
-        """The provider refused this request for rate."""
+    def throttled(self, retry_after: float | None = None) -> None:
+        """The provider refused this request for rate: the bucket slows down, and the
+        windows the request counts in are full (``retry_after``, the wait asked for,
+        pauses them)."""
         self.bucket.throttled()
+        for allowance in self.allowances:
+            allowance.refused(retry_after)
+
+    def usage(self, fraction: float, regain: float | None = None) -> None:
+        """The provider's own count of the windows it reports on (a share, 0..1), and the
+        seconds until it lets calls through again, where it says."""
+        for allowance in self.allowances:
+            if allowance.window.reported:
+                allowance.usage(fraction, regain)
 
 
 class RateGate:
@@ -244,7 +421,20 @@ class RateGate:
         self._budgets = budgets if budgets is not None else Budgets()
         self._scope = scope
         self._buckets: dict[str, Bucket] = {}
+        self._allowances: dict[str, Allowance] = {}
         self._stop: asyncio.Event | None = None
+
+    def allowances(self, api: str = "") -> tuple[Allowance, ...]:
+        """The windows ``api`` counts in."""
+        out = []
+        for window in self.limits.windows_for(api):
+            found = self._allowances.get(window.name)
+            if found is None:
+                provider, endpoint, credential = self._scope
+                key = BucketKey(provider, endpoint, window.key or credential, f"~{window.name}")
+                found = self._allowances[window.name] = self._budgets.allowance(key, window)
+            out.append(found)
+        return tuple(out)
 
     def bucket(self, api: str = "") -> Bucket:
         """The bucket ``api`` is counted in."""
@@ -263,12 +453,13 @@ class RateGate:
     @contextlib.asynccontextmanager
     async def __call__(self, api: str = "") -> AsyncIterator[Turn]:
         bucket = self.bucket(api)
+        allowances = self.allowances(api)
         stop = self._stop
         if stop is None:
-            await bucket.acquire()
+            await _turn(bucket, allowances)
         else:
-            await _first_of(bucket.acquire(), stop)
-        yield Turn(bucket)
+            await _first_of(_turn(bucket, allowances), stop)
+        yield Turn(bucket, allowances)
 
     @property
     def stop(self) -> asyncio.Event | None:
@@ -289,6 +480,13 @@ class RateGate:
         """How many requests must be in flight to keep every bucket of the account busy at
         a given latency (Little's law), plus a little for requests waiting on a retry."""
         return max(4, math.ceil(self.limits.total() * HEADROOM * latency_s) + 2)
+
+
+async def _turn(bucket: Bucket, allowances: tuple[Allowance, ...]) -> None:
+    """The windows first (they may wait for an hour), then the bucket's pace."""
+    for allowance in allowances:
+        await allowance.acquire()
+    await bucket.acquire()
 
 
 class GateClosed(Exception):  # noqa: N818 - names the state, like asyncio's QueueFull

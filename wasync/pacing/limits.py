@@ -1,13 +1,39 @@
 """A provider's documented request limits, as its plugin declares them, and an account's
-``qps:`` over them."""
+``qps:`` over them: requests per second per API, and budgets of requests per window of
+time (``Window``: Meta's template management requests per WABA per hour)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 SHARED = "*"  # the scope of the APIs a provider does not count apart: one bucket for all
+
+
+@dataclass(frozen=True)
+class Window:
+    """At most ``calls`` requests per rolling ``seconds``, whatever their rate.
+
+    ``apis`` are the calls that count (empty: every call); ``key`` is what the provider
+    counts per (e.g. ``waba_id=1234``: accounts with the same key share the window; empty:
+    the credential, as a bucket is); ``reported``: the provider's usage reports (a usage
+    header) measure this window. ``label`` says what it is in messages."""
+
+    name: str
+    seconds: float
+    calls: int
+    apis: frozenset[str] = frozenset()
+    key: str = ""
+    reported: bool = False
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.seconds <= 0 or self.calls < 1:
+            raise ValueError("a window needs a positive length and at least one call")
+
+    def counts(self, api: str) -> bool:
+        return not self.apis or api in self.apis
 
 
 @dataclass(frozen=True)
@@ -23,6 +49,7 @@ class RateLimits:
     default: float
     per_api: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     apis: frozenset[str] = frozenset()
+    windows: tuple[Window, ...] = ()  # budgets per window of time, on top of the rates
 
     def __post_init__(self) -> None:
         if self.default <= 0 or any(qps <= 0 for qps in self.per_api.values()):
@@ -50,5 +77,15 @@ class RateLimits:
         if qps is None:
             return self
         if isinstance(qps, Mapping):
-            return RateLimits(self.default, {**self.per_api, **qps}, self.apis)
-        return RateLimits(float(qps), dict.fromkeys(self.per_api, float(qps)), self.apis)
+            return RateLimits(self.default, {**self.per_api, **qps}, self.apis, self.windows)
+        return RateLimits(
+            float(qps), dict.fromkeys(self.per_api, float(qps)), self.apis, self.windows
+        )
+
+    def with_windows(self, windows: Iterable[Window]) -> RateLimits:
+        """These limits with ``windows`` in place of the declared ones."""
+        return replace(self, windows=tuple(windows))
+
+    def windows_for(self, api: str) -> tuple[Window, ...]:
+        """The windows ``api`` counts in."""
+        return tuple(w for w in self.windows if w.counts(api))

@@ -35,7 +35,7 @@ REMOTE_TEMPLATE_FIELDS = (
 DESIRED_QR_FIELDS = ("account", "phone", "label", "prefilled_message", "image", "code", "protect")
 DESIRED_TEMPLATE_FIELDS = (
     *("account", "phone", "name", "language", "category", "components"),
-    *("message_send_ttl_seconds", "protect"),
+    *("message_send_ttl_seconds", "protect", "parameter_format"),
 )
 
 

@@ -85,10 +85,13 @@ class _Planner:
         self.views: list[tuple[str, JsonDict]] = []
         self.known: set[str] = set()
         self.managed: dict[str, int] = dict.fromkeys(accounts, 0)
+        # Names created, by (account, phone, language): a delete beside one is a rename.
+        self.created_names: dict[tuple[str, str | None, str], list[str]] = defaultdict(list)
 
     def run(self, desired: Desired, remote: Remote) -> Plan:
         self._qr_codes(desired.qr_codes, remote.qr_codes)
         self._templates(desired.templates, remote.templates)
+        self._budgets()
         existing = dict(self.managed)
         for c in self.changes:
             if c.action == "delete" and c.actionable:
@@ -137,15 +140,23 @@ class _Planner:
                 stale.append((d.address, d.code, r.code))
             self._qr_match(d, r)
         fresh = []
-        for d in found.unmatched:
+        # Creates past the provider's limit of codes per number are blocked (in address
+        # order): apply creates before it deletes, so the number holds them all at once.
+        limit = self._traits(found.entries[0]).qr_codes_per_phone if found.entries else None
+        holding = len(found.matched) + len(found.unclaimed)
+        unmatched = sorted(found.unmatched, key=lambda d: d.address)
+        for i, d in enumerate(unmatched):
+            over = None
+            if limit is not None and holding + i >= limit:
+                over = safety.qr_limit(self._traits(d), d.phone, holding, len(unmatched))
             if d.code:
-                self._qr_create(d, (safety.qr_pin_gone(d.code),))
+                self._qr_create(d, (safety.qr_pin_gone(d.code),), over)
             elif d.protect and found.unclaimed:
                 # Known by its message only, and that message matches no code: it may be the
                 # printed code of a leftover whose message was edited. Refuse to guess.
                 self._qr_create(d, (), safety.qr_protected_unpinned(d, found.unclaimed))
             else:
-                self._qr_create(d, ())
+                self._qr_create(d, (), over)
                 fresh.append(d.address)
         if found.entries:
             traits = self._traits(found.entries[0])
@@ -250,6 +261,7 @@ class _Planner:
                 self._template_match(d, want, present.pop(key))
             else:
                 self._template_create(d, want)
+                self.created_names[(key[0], key[1], key[3])].append(d.name)
         self._template_leftovers(present.values(), kept)
 
     def _template_create(self, d: Template, want: list[JsonDict]) -> None:
@@ -346,6 +358,9 @@ class _Planner:
             by_name = traits.template_delete_takes_all_languages
             for r in group:
                 hazards = [safety.template_delete(r)]
+                new_names = self.created_names.get((group_key[0], group_key[1], r.language))
+                if new_names and r.status == "APPROVED":
+                    hazards.append(safety.renamed(r, new_names))
                 blocked = None
                 others: tuple[str, ...] = ()
                 if by_name and group_key in kept:
@@ -357,6 +372,30 @@ class _Planner:
                 self.changes.append(
                     Change.delete(r, shown, hazards, blocked=blocked, collateral=others)
                 )
+
+    # --- budgets of calls per window ------------------------------------------------------
+
+    def _budgets(self) -> None:
+        """Say when an account's changes need more calls than one window of a budget
+        allows (Meta: template creations per WABA per hour): apply takes longer."""
+        for account, settings in self.accounts.items():
+            for budget in settings.call_budgets:
+                if not budget.changes:
+                    continue
+                needed = sum(
+                    1
+                    for c in self.changes
+                    if c.account == account
+                    and c.actionable
+                    and (c.kind, c.action) in budget.changes
+                )
+                if needed > budget.calls:
+                    kind = sorted(k for k, _ in budget.changes)[0]
+                    self.warnings.append(
+                        PlanWarning(
+                            f"{kind}.{account}", safety.over_budget(settings.traits, budget, needed)
+                        )
+                    )
 
 
 def _template_shown(r: RemoteTemplate) -> JsonDict:

@@ -14,7 +14,7 @@ from typing import get_args
 
 from wasync.model import Category, QrCode, RemoteQrCode, RemoteTemplate
 from wasync.plan.model import Blocked, Hazard
-from wasync.traits import ProviderTraits
+from wasync.traits import CallBudget, ProviderTraits
 
 CATEGORIES = frozenset(get_args(Category))
 
@@ -123,6 +123,17 @@ def template_delete(current: RemoteTemplate) -> Hazard:
     return Hazard("delete", reason)
 
 
+def renamed(current: RemoteTemplate, new_names: Sequence[str]) -> Hazard:
+    """A delete of an approved name in a plan that creates another in the same language:
+    most likely a rename, which WhatsApp's 30-day name lock makes hard to undo."""
+    return Hazard(
+        "name-lock",
+        f"looks like a rename of {current.name} to {_join(new_names)}: once deleted, "
+        f"{current.name} cannot be created again for 30 days (WhatsApp's lock on the name of "
+        "a deleted approved template); to go back within that time, use yet another name",
+    )
+
+
 def collateral_delete(
     current: RemoteTemplate, others: Sequence[str], traits: ProviderTraits
 ) -> Hazard:
@@ -229,6 +240,37 @@ def category_locked(traits: ProviderTraits, current: RemoteTemplate, wanted: str
     return Blocked(
         "category-locked", f"{rule}; it is {current.status} as {current.category}", way_out
     )
+
+
+def qr_limit(traits: ProviderTraits, phone: str, holding: int, creates: int) -> Blocked:
+    """A QR code create past the provider's limit of codes per number."""
+    limit = traits.qr_codes_per_phone
+    return Blocked(
+        "qr-limit",
+        f"{traits.display_name} allows {limit:,} QR codes per number, and {phone} would "
+        f"hold {holding + creates:,} ({holding:,} there now, {creates:,} to create)",
+        "delete codes this number no longer needs first (apply deletes after it creates: "
+        "prune them, apply, then plan again), or put this code on another number",
+    )
+
+
+def over_budget(traits: ProviderTraits, budget: CallBudget, needed: int) -> str:
+    """The warning for a plan that needs more calls than one window of a budget allows."""
+    windows = (needed - 1) // budget.calls
+    span = budget.window * windows
+    return (
+        f"this plan makes {needed:,} {budget.name}; {traits.display_name} allows "
+        f"{budget.describe()}, so apply will take at least {_hours(span)}: it pauses when "
+        "a window's budget is spent and goes on by itself (the reads before it count too)"
+    )
+
+
+def _hours(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest // 60
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{minutes} min"
 
 
 def ttl_not_updatable(traits: ProviderTraits) -> Blocked:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from wasync.config import AccountBase, Config, Thresholds
 from wasync.providers import registry
-from wasync.traits import ProviderTraits
+from wasync.traits import CallBudget, ProviderTraits
 
 
 @dataclass(frozen=True)
@@ -19,13 +19,22 @@ class AccountSettings:
     traits: ProviderTraits
     prune: bool = False  # delete unmanaged remote resources
     thresholds: Thresholds = field(default_factory=Thresholds)
+    # the provider's budgets of calls per window, as they hold for this account (None:
+    # the traits' own)
+    budgets: tuple[CallBudget, ...] | None = None
+
+    @property
+    def call_budgets(self) -> tuple[CallBudget, ...]:
+        return self.traits.call_budgets if self.budgets is None else self.budgets
 
     @classmethod
     def from_account(cls, account: AccountBase) -> AccountSettings:
+        plugin = registry.plugin_for(account)
         return cls(
-            traits=registry.plugin_for(account).traits,
+            traits=plugin.traits,
             prune=account.prune,
             thresholds=account.thresholds,
+            budgets=plugin.call_budgets(account),
         )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from wasync.model import QrCode, RemoteQrCode, RemoteTemplate, Template
@@ -100,3 +101,12 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class ReadsSpecFiles(Protocol):
+    """A provider that sends files the specs name (a media header's sample, uploaded):
+    the session tells it the spec folder (the one holding wasync.yaml) their paths are
+    relative to, before any call."""
+
+    def read_files_from(self, folder: Path) -> None: ...

@@ -18,7 +18,10 @@ A client subclasses ``HttpProvider`` and fills in a few documented hooks (octoDN
                                              whole body); ProtocolError when malformed
     Every error raised from a reply carries the reply's Retry-After: the provider's own
     header (_provider_retry_after HOOK, e.g. CAMS's milliseconds) or the standard one. A
-    refusal for rate (THROTTLED) is also reported to the call's bucket, which slows down.
+    refusal for rate (THROTTLED) is also reported to the call's bucket, which slows down,
+    and with its wait to the call's windows, which pause. Every reply's usage report, where
+    the provider sends one (_reply_usage HOOK, e.g. Meta's X-Business-Use-Case-Usage), goes
+    to the call's windows (``wasync.pacing.gate.Turn.usage``).
 
 Tiers of an exchange that did not complete (what the executor may do, ``ErrorClass``):
 
@@ -28,9 +31,8 @@ Tiers of an exchange that did not complete (what the executor may do, ``ErrorCla
 - anything else: sent, but no complete answer (read timeout, dropped connection, a body that
   cannot be decoded): UNKNOWN_OUTCOME; the executor reads back before deciding.
 
-Growth points: a provider's usage headers (Meta's X-Business-Use-Case-Usage) are read by a
-hook next to ``_provider_retry_after`` and reported on the call's ``Turn`` in ``_exchange``;
-a reply size cap goes in ``_receive``; an overall deadline for a read's retries in ``_call``.
+Growth points: a reply size cap goes in ``_receive``; an overall deadline for a read's
+retries in ``_call``.
 """
 
 from __future__ import annotations
@@ -172,6 +174,12 @@ class HttpProvider(ABC, Generic[P, R]):
         ``Retry-After`` (seconds or an HTTP-date) decides."""
         return None
 
+    def _reply_usage(self, reply: Reply) -> tuple[float, float | None] | None:
+        """The provider's own count of the budget the call counts in, from the reply (a
+        usage header): the share used (0..1), and the seconds until it lets calls through
+        again where it says; None when the reply has no such report."""
+        return None
+
     def _server_error_class(self, call: Call[P], status: int) -> ErrorClass:
         """The class of a 5xx the provider's format does not explain (a gateway's page).
         By default a read may be retried; a write may have acted before the failure."""
@@ -201,8 +209,10 @@ class HttpProvider(ABC, Generic[P, R]):
         hint: str | None = None,
         request_id: str | None = None,
         http_status: int | None = None,
+        subject: str | None = None,
     ) -> ProviderError:
-        """A ``ProviderError`` of this provider (its message is redacted there)."""
+        """A ``ProviderError`` of this provider (its message is redacted there);
+        ``subject``: the address (or its start) the error is about."""
         return ProviderError(
             provider=self.traits.name,
             operation=operation,
@@ -212,6 +222,7 @@ class HttpProvider(ABC, Generic[P, R]):
             hint=hint,
             request_id=request_id,
             http_status=http_status,
+            subject=subject,
         )
 
     def _malformed(
@@ -232,13 +243,18 @@ class HttpProvider(ABC, Generic[P, R]):
 
     async def _exchange(self, call: Call[P]) -> R:
         reply, turn = await self._send(call)
+        if turn is not None:
+            usage = self._reply_usage(reply)
+            if usage is not None:
+                turn.usage(*usage)  # the provider's count of the call's windows
         try:
             return self._interpret(call, reply)
         except ProviderError as exc:
             if exc.retry_after is None:
                 exc.retry_after = self._retry_after(reply)
             if exc.error_class is ErrorClass.THROTTLED and turn is not None:
-                turn.throttled()  # that API's bucket slows down (wasync.pacing.gate)
+                # that API's bucket slows down; its windows pause for the wait asked for
+                turn.throttled(exc.retry_after)
             raise
 
     async def _send(self, call: Call[P]) -> tuple[Reply, Turn | None]:

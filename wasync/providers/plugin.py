@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from pydantic import SecretStr
 
 from wasync.config import AccountBase
-from wasync.pacing.limits import RateLimits
-from wasync.traits import ProviderTraits
+from wasync.pacing.limits import RateLimits, Window
+from wasync.traits import CallBudget, ProviderTraits
 
 if TYPE_CHECKING:  # for annotations only: validate must not pay for importing httpx
     import httpx
@@ -112,6 +112,38 @@ class ProviderPlugin(Generic[A]):
     def api_names(self) -> frozenset[str]:
         """The APIs the client calls (``limits.apis``): what a ``qps:`` map may name."""
         return self.limits.apis
+
+    def call_budgets(self, account: A) -> tuple[CallBudget, ...]:
+        """The traits' budgets of calls per window, as they hold for ``account``: a budget
+        with a ``setting`` takes its size from that field of the account where it is set."""
+        out = []
+        for budget in self.traits.call_budgets:
+            value = getattr(account, budget.setting, None) if budget.setting else None
+            out.append(replace(budget, calls=int(value)) if isinstance(value, int) else budget)
+        return tuple(out)
+
+    def limits_for(self, account: A) -> RateLimits:
+        """The limits ``account``'s calls are paced by: the documented rates under its
+        ``qps:``, and a window for each budget of calls (``call_budgets``), counted per the
+        account field the budget names (e.g. a WABA) or else per credential."""
+        windows = []
+        for budget in self.call_budgets(account):
+            key = ""
+            if budget.counted_by:
+                key = f"{budget.per} {getattr(account, budget.counted_by, '')}"
+            windows.append(
+                Window(
+                    name=budget.name,
+                    seconds=float(budget.window),
+                    calls=budget.calls,
+                    apis=budget.apis,
+                    key=key,
+                    reported=budget.reported,
+                    label=budget.describe(),
+                )
+            )
+        limits = self.limits.overridden(account.qps)
+        return limits.with_windows(windows) if windows else limits
 
     def sandbox_account(self, account: A) -> A:
         """``account`` with the emulator's fake value in each credential it leaves empty."""

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from wasync.providers.plugin import ProviderPlugin
 
 # To add a built-in provider: its folder, its emulator under wasync/sandbox/, and its name here.
-BUILTIN: tuple[str, ...] = ("cams", "nxcloud")
+BUILTIN: tuple[str, ...] = ("cams", "nxcloud", "meta")
 
 _loaded: dict[str, ProviderPlugin[Any]] = {}
 _registered: dict[str, ProviderPlugin[Any]] = {}

@@ -121,10 +121,10 @@ def _unwrap(tp: Any) -> Any:
         origin = get_origin(tp)
         if origin is typing.Annotated:
             args = get_args(tp)
-            for meta in args[1:]:
-                if isinstance(meta, FieldInfo) and isinstance(meta.discriminator, str):
-                    discriminator = meta.discriminator
-                elif isinstance(meta, Discriminator) and callable(meta.discriminator):
+            for annotation in args[1:]:
+                if isinstance(annotation, FieldInfo) and isinstance(annotation.discriminator, str):
+                    discriminator = annotation.discriminator
+                elif isinstance(annotation, Discriminator) and callable(annotation.discriminator):
                     chosen = True
             tp = args[0]
         elif origin is Union or origin is types.UnionType:
@@ -154,9 +154,9 @@ def _tagged(members: list[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for member in members:
         args = get_args(member) if get_origin(member) is typing.Annotated else (member,)
-        for meta in args[1:]:
-            if isinstance(meta, Tag):
-                out[meta.tag] = args[0]
+        for annotation in args[1:]:
+            if isinstance(annotation, Tag):
+                out[annotation.tag] = args[0]
     return out
 
 

@@ -55,6 +55,17 @@ class SourceMap:
     def __len__(self) -> int:
         return len(self._where)
 
+    def declared_under(self, prefix: str) -> list[tuple[Location, str]]:
+        """Where each resource whose address is ``prefix`` or starts with ``prefix.`` is
+        declared, in file order."""
+        found = []
+        for address in self._where:
+            if address == prefix or address.startswith(prefix + "."):
+                where = self.locate(address)
+                if where is not None:
+                    found.append((where, address))
+        return sorted(found)
+
     def locate(
         self, address: str, field: Sequence[PathPart] = (), *, key: bool = False
     ) -> Location | None:
@@ -138,7 +149,9 @@ class _Loader:
         declared: Collection[str],
         limits: Limits,
         providers: Sequence[ProviderTraits],
+        check_files: bool = True,
     ) -> None:
+        self.check_files = check_files
         self.accounts = accounts
         self.declared = declared
         self.limits = limits
@@ -150,8 +163,10 @@ class _Loader:
         self.pinned: dict[tuple[str, str, str], Location] = {}
         self.qr_codes: list[QrCode] = []
         self.templates: list[Template] = []
+        self.directory: Path | None = None  # the spec folder: files specs name are in it
 
     def load(self, directory: Path) -> LoadedSpecs:
+        self.directory = directory if self.check_files else None
         files, problems = spec_files(directory)
         self.problems += problems
         shown: list[str] = []
@@ -217,7 +232,7 @@ class _Loader:
         positions: Positions,
         base: DataPath,
     ) -> None:
-        ctx = Ctx(address_of(kind, raw) or format_path(base), positions, base)
+        ctx = Ctx(address_of(kind, raw) or format_path(base), positions, base, files=self.directory)
         try:
             resource = model.model_validate(raw, strict=True)
         except ValidationError as exc:
@@ -278,6 +293,7 @@ def read_specs(
     declared: Collection[str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
     providers: Sequence[ProviderTraits] = (),
+    check_files: bool = True,
 ) -> tuple[LoadedSpecs, list[Problem]]:
     """Load and check every spec file under ``directory``: what they declare, and every
     problem found (none raised).
@@ -285,9 +301,10 @@ def read_specs(
     ``accounts`` maps each usable account of wasync.yaml to its provider's traits; accounts
     in ``declared`` (default: those of ``accounts``) that failed to load are not usable, but
     specs that name them are not also reported as naming unknown accounts. ``providers``
-    are the traits of every provider there is, for advice on where a resource can go."""
+    are the traits of every provider there is, for advice on where a resource can go.
+    Without ``check_files``, files the specs name (media samples) are not looked for."""
     if declared is None:
         declared = frozenset(accounts)
-    loader = _Loader(accounts, declared, limits, providers)
+    loader = _Loader(accounts, declared, limits, providers, check_files)
     loaded = loader.load(directory)
     return loaded, loader.problems

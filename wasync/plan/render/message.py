@@ -31,6 +31,7 @@ OTP_SAMPLE = "123456"
 STYLES = ("bold", "italic", "strike", "mono")
 _MARKERS = {"*": "bold", "_": "italic", "~": "strike"}
 _VARIABLE = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+_NAMED_VARIABLE = re.compile(r"\{\{([a-z_]+)\}\}")
 _MONO = re.compile(r"```(.+?)```", re.DOTALL)
 _BUTTON_ICON = {
     "QUICK_REPLY": "↩",
@@ -71,7 +72,7 @@ class Button:
 @dataclass(frozen=True)
 class Media:
     kind: str  # IMAGE, VIDEO, DOCUMENT, LOCATION
-    sample: str = ""  # the sample file's URL, where the template has one
+    sample: str = ""  # the sample file's URL or path in the spec folder, where there is one
 
     @property
     def icon(self) -> str:
@@ -176,7 +177,15 @@ def fill(text: str, values: Sequence[str]) -> str:
 
 
 def _filled(c: Mapping[str, Any], kind: str) -> str:
-    return fill(_str(c.get("text")), _examples(c, kind))
+    text = fill(_str(c.get("text")), _examples(c, kind))
+    example = c.get("example")
+    named = example.get(f"{kind}_text_named_params") if isinstance(example, Mapping) else None
+    if not isinstance(named, list):
+        return text
+    values = {
+        _str(e.get("param_name")): _str(e.get("example")) for e in named if isinstance(e, Mapping)
+    }
+    return _NAMED_VARIABLE.sub(lambda m: values.get(m.group(1)) or m.group(0), text)
 
 
 def _header(c: Mapping[str, Any]) -> tuple[Media | None, str | None]:
@@ -184,7 +193,9 @@ def _header(c: Mapping[str, Any]) -> tuple[Media | None, str | None]:
     if fmt == "TEXT":
         return None, _filled(c, "header")
     example = c.get("example")
-    sample = _str(example.get("header_url")) if isinstance(example, Mapping) else ""
+    sample = ""
+    if isinstance(example, Mapping):
+        sample = _str(example.get("header_url")) or _str(example.get("header_file"))
     return Media(fmt, sample), None
 
 

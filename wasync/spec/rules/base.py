@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from wasync.errors import Location, Problem
 from wasync.spec.explain import format_path
@@ -22,6 +23,9 @@ class Ctx:
     address: str
     positions: Positions
     base: DataPath = ()
+    # The spec folder, where files a spec names (media samples) are found; None: files
+    # are not looked at (their paths and names are still checked).
+    files: Path | None = None
     problems: list[Problem] = field(default_factory=list)
     # Things to know that are no error: the spec is valid, but relies on something the
     # provider does not document (``wasync validate`` prints them and still passes).

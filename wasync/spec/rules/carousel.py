@@ -47,7 +47,7 @@ def check_carousel(t: Template, ctx: Ctx) -> None:
             (*path, "cards"),
             f"{plural(len(cards), 'card')}; a carousel has {CARDS_MIN} to {CARDS_MAX}",
         )
-    shapes = [_check_card(ctx, (*path, "cards", c), card) for c, card in enumerate(cards)]
+    shapes = [_check_card(ctx, (*path, "cards", c), card, t.named) for c, card in enumerate(cards)]
     if not shapes:
         return
     first = shapes[0]
@@ -68,7 +68,7 @@ def check_carousel(t: Template, ctx: Ctx) -> None:
             )
 
 
-def _check_card(ctx: Ctx, path: DataPath, card: Card) -> tuple[str, ...]:
+def _check_card(ctx: Ctx, path: DataPath, card: Card, named: bool) -> tuple[str, ...]:
     """Check one card; returns its shape (component kinds, header format, button kinds)."""
     seen: Counter[str] = Counter()
     shape: list[str] = []
@@ -83,10 +83,10 @@ def _check_card(ctx: Ctx, path: DataPath, card: Card) -> tuple[str, ...]:
             )
             continue
         if isinstance(component, Header):
-            check_header(ctx, kpath, component, in_card=True)
+            check_header(ctx, kpath, component, in_card=True, named=named)
             shape.append(f"HEADER {component.format}")
         elif isinstance(component, Body):
-            check_body_text(ctx, kpath, component, CARD_BODY_MAX)
+            check_body_text(ctx, kpath, component, CARD_BODY_MAX, named=named)
             if component.add_security_recommendation is not None:
                 ctx.error(
                     (*kpath, "add_security_recommendation"),

@@ -6,11 +6,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import PurePosixPath
 
-from wasync.model import Body, Carousel, Footer, Header, Template
+from wasync.model import Body, BodyExample, Carousel, Footer, Header, HeaderExample, Template
 from wasync.spec.rules.base import Ctx, article, ordinal
 from wasync.spec.rules.languages import known_languages, nearest_languages
-from wasync.spec.rules.variables import check_examples, check_numbering, check_placement, scan
+from wasync.spec.rules.variables import (
+    check_examples,
+    check_named_examples,
+    check_numbering,
+    check_placement,
+    scan,
+)
 from wasync.spec.yaml import DataPath
 
 NAME = re.compile(r"[a-z0-9_]+")
@@ -84,8 +91,11 @@ def check_multiplicity(t: Template, ctx: Ctx) -> None:
         )
 
 
-def check_header(ctx: Ctx, path: DataPath, header: Header, *, in_card: bool = False) -> None:
-    """A HEADER's format, text, variable and example (in a template or a carousel card)."""
+def check_header(
+    ctx: Ctx, path: DataPath, header: Header, *, in_card: bool = False, named: bool = False
+) -> None:
+    """A HEADER's format, text, variable and example (in a template or a carousel card);
+    ``named``: the template's variables are named (``parameter_format: NAMED``)."""
     example = header.example
     if in_card and header.format not in ("IMAGE", "VIDEO"):
         ctx.error(
@@ -99,19 +109,30 @@ def check_header(ctx: Ctx, path: DataPath, header: Header, *, in_card: bool = Fa
         text_path = (*path, "text")
         if ctx.length(text_path, header.text, HEADER_TEXT_MAX, what="header text"):
             ctx.one_line(text_path, header.text)
-        found = scan(header.text)
-        if not check_numbering(ctx, text_path, found):
+        found = scan(header.text, named=named)
+        if not check_numbering(ctx, text_path, found, named=named):
             return
-        if len(found.order) > 1:
-            ctx.error(
-                text_path, f"{len(found.order)} variables; a header has at most one, {{{{1}}}}"
+        if len(found.names) > 1:
+            one = "{{first_name}}" if named else "{{1}}"
+            ctx.error(text_path, f"{len(found.names)} variables; a header has at most one, {one}")
+            return
+        for key in ("header_url", "header_file"):
+            if example is not None and getattr(example, key) is not None:
+                ctx.error(
+                    (*path, "example", key),
+                    f"{key} is for IMAGE, VIDEO and DOCUMENT headers; remove it",
+                )
+        _example_forms(ctx, (*path, "example"), example, named, "header_text")
+        if named:
+            check_named_examples(
+                ctx,
+                (*path, "example", "header_text_named_params"),
+                example.header_text_named_params if example else None,
+                found.names,
+                where=text_path,
+                how="example: {header_text_named_params: [{param_name: ..., example: ...}]}",
             )
             return
-        if example is not None and example.header_url is not None:
-            ctx.error(
-                (*path, "example", "header_url"),
-                "header_url is for IMAGE, VIDEO and DOCUMENT headers; remove it",
-            )
         check_examples(
             ctx,
             (*path, "example", "header_text"),
@@ -123,49 +144,134 @@ def check_header(ctx: Ctx, path: DataPath, header: Header, *, in_card: bool = Fa
         return
     if header.text is not None:
         ctx.error((*path, "text"), f"{article(header.format)} header has no text; remove `text`")
-    if example is not None and example.header_text is not None:
-        ctx.error(
-            (*path, "example", "header_text"),
-            f"header_text is for TEXT headers; {article(header.format)} header has no variables",
-        )
-    if header.format == "LOCATION":
-        if example is not None and example.header_url is not None:
+    for key in ("header_text", "header_text_named_params"):
+        if example is not None and getattr(example, key) is not None:
             ctx.error(
-                (*path, "example", "header_url"),
-                "a LOCATION header has no sample media; remove header_url",
+                (*path, "example", key),
+                f"{key} is for TEXT headers; {article(header.format)} header has no variables",
             )
-        return
-    # IMAGE, VIDEO, DOCUMENT
     url = example.header_url if example else None
-    if url is None:
+    file = example.header_file if example else None
+    if header.format == "LOCATION":
+        for key, value in (("header_url", url), ("header_file", file)):
+            if value is not None:
+                ctx.error(
+                    (*path, "example", key), f"a LOCATION header has no sample media; remove {key}"
+                )
+        return
+    # IMAGE, VIDEO, DOCUMENT: a sample, as a public URL or a file of the spec folder
+    if url is None and file is None:
         ctx.error(
             path,
-            f"{article(header.format)} header needs a sample: example: {{header_url: https://...}}",
+            f"{article(header.format)} header needs a sample: example: {{header_url: "
+            "https://...}, or {header_file: media/<file>} where the provider takes a file",
         )
-    elif not url.startswith(("https://", "http://")):
+    elif url is not None and file is not None:
+        ctx.error((*path, "example"), "give one sample, header_url or header_file, not both")
+    elif file is not None:
+        check_media_file(ctx, (*path, "example", "header_file"), file, header.format)
+    elif url is not None and not url.startswith(("https://", "http://")):
         ctx.error(
             (*path, "example", "header_url"),
             "not a URL; give the public https:// address of a sample file",
         )
-    elif len(url) > URL_MAX:
+    elif url is not None and len(url) > URL_MAX:
         ctx.error(
             (*path, "example", "header_url"), f"{len(url)} characters; at most {URL_MAX} allowed"
         )
-    else:
+    elif url is not None:
         ctx.one_line((*path, "example", "header_url"), url)
 
 
-def check_body_text(ctx: Ctx, path: DataPath, body: Body, maximum: int) -> None:
+# What a media header's sample file may be: the types Meta's Resumable Upload API takes
+# (application/pdf, image/jpeg, image/jpg, image/png, video/mp4), by format, and the sizes
+# WhatsApp is said to accept (image 5 MB, video 16 MB, document 100 MB: third-party pages).
+MEDIA_FILES: dict[str, tuple[tuple[str, ...], int]] = {
+    "IMAGE": ((".jpg", ".jpeg", ".png"), 5 * 1024 * 1024),
+    "VIDEO": ((".mp4",), 16 * 1024 * 1024),
+    "DOCUMENT": ((".pdf",), 100 * 1024 * 1024),
+}
+
+
+def check_media_file(ctx: Ctx, path: DataPath, file: str, fmt: str) -> None:
+    """A sample file: a relative path inside the spec folder, of a type the format takes,
+    that exists and is not too large (where the spec folder is known)."""
+    suffixes, largest = MEDIA_FILES[fmt]
+    pure = PurePosixPath(file)
+    if not file.strip() or pure.is_absolute() or ".." in pure.parts or "\\" in file:
+        ctx.error(
+            path,
+            f"{file!r}: give the file's path inside the spec folder, relative to the folder "
+            "holding wasync.yaml, with / between folders (e.g. media/banner.png)",
+        )
+        return
+    if pure.suffix.lower() not in suffixes:
+        ctx.error(
+            path,
+            f"{article(fmt)} header's sample is a {' or '.join(suffixes)} file, not "
+            f"{pure.suffix or 'a file without an extension'}",
+        )
+        return
+    if ctx.files is None:
+        return
+    found = ctx.files / pure
+    try:
+        size = found.stat().st_size if found.is_file() else None
+    except OSError:
+        size = None
+    if size is None:
+        ctx.error(path, f"{file}: no such file in the spec folder ({ctx.files})")
+    elif size == 0:
+        ctx.error(path, f"{file} is empty; give the sample file itself")
+    elif size > largest:
+        ctx.error(
+            path,
+            f"{file} is {size / 1048576:.1f} MB; {article(fmt)} sample is at most "
+            f"{largest // 1048576} MB",
+        )
+
+
+def _example_forms(
+    ctx: Ctx, path: DataPath, example: HeaderExample | BodyExample | None, named: bool, key: str
+) -> None:
+    """Positional examples in a NAMED template, or named ones in a positional one."""
+    if example is None:
+        return
+    wrong = key if named else f"{key}_named_params"
+    if getattr(example, wrong) is not None:
+        right = f"{key}_named_params" if named else key
+        why = (
+            "the template's variables are named"
+            if named
+            else ("named examples need parameter_format: NAMED on the template")
+        )
+        ctx.error((*path, wrong), f"{why}: give the examples as {right}")
+
+
+def check_body_text(
+    ctx: Ctx, path: DataPath, body: Body, maximum: int, *, named: bool = False
+) -> None:
     """Body text (top level or in a card): length, variables, placement, examples."""
     if body.text is None:
         ctx.error(path, f"a BODY needs `text` (at most {maximum} characters)")
         return
     text_path = (*path, "text")
     ctx.length(text_path, body.text, maximum, what="body text")
-    found = scan(body.text)
-    if not check_numbering(ctx, text_path, found):
+    found = scan(body.text, named=named)
+    if not check_numbering(ctx, text_path, found, named=named):
         return
     check_placement(ctx, text_path, body.text, found)
+    _example_forms(ctx, (*path, "example"), body.example, named, "body_text")
+    if named:
+        check_named_examples(
+            ctx,
+            (*path, "example", "body_text_named_params"),
+            body.example.body_text_named_params if body.example else None,
+            found.names,
+            where=text_path,
+            how="example: {body_text_named_params: [{param_name: ..., example: ...}]}",
+        )
+        return
     body_text = body.example.body_text if body.example else None
     values = None
     if body_text is not None:
@@ -195,9 +301,9 @@ def check_components(t: Template, ctx: Ctx) -> None:
     for i, component in enumerate(t.components):
         path: DataPath = ("components", i)
         if isinstance(component, Header) and not auth and not carousel:
-            check_header(ctx, path, component)
+            check_header(ctx, path, component, named=t.named)
         elif isinstance(component, Body) and not auth:
-            check_body_text(ctx, path, component, BODY_MAX)
+            check_body_text(ctx, path, component, BODY_MAX, named=t.named)
             if component.add_security_recommendation is not None:
                 ctx.error(
                     (*path, "add_security_recommendation"),

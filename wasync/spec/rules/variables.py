@@ -1,8 +1,10 @@
-"""Variables (placeholders) in template text: ``{{1}}``, ``{{2}}``, ...
+"""Variables (placeholders) in template text: ``{{1}}``, ``{{2}}``, ... or, in a template
+with ``parameter_format: NAMED``, ``{{first_name}}``.
 
-WhatsApp (and both providers) take positional placeholders only: numbered from 1 in order of
-first appearance, each with an example value. Named placeholders (``{{first_name}}``) need
-Meta's ``parameter_format: NAMED``, which neither provider exposes.
+Positional variables are numbered from 1 in order of first appearance; named ones are
+lowercase letters and underscores (Meta's rule). Either way each has an example value.
+Which providers take named variables is a trait (``NAMED_PARAMETERS``); URL buttons keep
+their one positional ``{{1}}`` in both formats.
 """
 
 from __future__ import annotations
@@ -11,18 +13,30 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from wasync.model import NamedExample
 from wasync.spec.rules.base import Ctx, plural
 from wasync.spec.yaml import PathPart
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
 _NAMED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Meta: "lowercase letters and underscores" (Template components, named parameters).
+NAMED_VARIABLE = re.compile(r"[a-z_]+")
 _DIGITS = re.compile(r"[0-9]+")
 
 
 class Variable(NamedTuple):
-    number: int
+    key: str  # "1" or "first_name", as written between the braces
     start: int
     end: int
+
+    @property
+    def number(self) -> int:
+        """A positional variable's number (0 for a named one)."""
+        return int(self.key) if self.key.isdigit() else 0
+
+    @property
+    def shown(self) -> str:
+        return "{{" + self.key + "}}"
 
 
 class Scan:
@@ -36,15 +50,21 @@ class Scan:
 
     @property
     def order(self) -> list[int]:
-        """Distinct variable numbers in order of first appearance."""
+        """Distinct variable numbers in order of first appearance (positional text)."""
         return list(dict.fromkeys(v.number for v in self.variables))
+
+    @property
+    def names(self) -> list[str]:
+        """Distinct variables as written, in order of first appearance."""
+        return list(dict.fromkeys(v.key for v in self.variables))
 
 
 _NONE = Scan()  # what text without braces has (never modified)
 
 
-def scan(text: str) -> Scan:
-    """Find ``{{n}}`` placeholders; report malformed ones (each once)."""
+def scan(text: str, *, named: bool = False) -> Scan:
+    """Find ``{{n}}`` placeholders (``{{name}}`` ones where ``named``); report malformed
+    ones (each once)."""
     if "{" not in text and "}" not in text:
         return _NONE
     out = Scan()
@@ -62,6 +82,11 @@ def scan(text: str) -> Scan:
         elif inner != inner.strip():
             fixed = "{{" + inner.strip() + "}}"
             out.errors.append(f"spaces inside {_quote(shown)}; write {_quote(fixed)}")
+        elif named and _DIGITS.fullmatch(inner):
+            out.errors.append(
+                f"positional variable {_quote(shown)} in a template with parameter_format: "
+                "NAMED; name it, e.g. {{first_name}} (lowercase letters and _)"
+            )
         elif _DIGITS.fullmatch(inner):
             number = int(inner)
             if number == 0:
@@ -69,11 +94,19 @@ def scan(text: str) -> Scan:
             elif inner != str(number):
                 out.errors.append(f"{_quote(shown)} has a leading zero; write {{{{{number}}}}}")
             else:
-                out.variables.append(Variable(number, m.start(), m.end()))
+                out.variables.append(Variable(inner, m.start(), m.end()))
+        elif named and NAMED_VARIABLE.fullmatch(inner):
+            out.variables.append(Variable(inner, m.start(), m.end()))
+        elif named and _NAMED.fullmatch(inner):
+            out.errors.append(
+                f"{_quote(shown)}: a named variable is lowercase letters and underscores "
+                f"only; write {_quote('{{' + _snake(inner) + '}}')}"
+            )
         elif _NAMED.fullmatch(inner):
             out.errors.append(
-                f"named variable {_quote(shown)} is not supported; "
-                "use positional variables {{1}}, {{2}}, ... (with an example for each)"
+                f"named variable {_quote(shown)} needs parameter_format: NAMED on the "
+                "template (where the provider takes it); or use positional variables "
+                "{{1}}, {{2}}, ... (with an example for each)"
             )
         else:
             out.errors.append(
@@ -92,12 +125,23 @@ def _quote(text: str) -> str:
     return f"'{text}'"
 
 
-def check_numbering(ctx: Ctx, path: Sequence[PathPart], found: Scan) -> bool:
-    """Variables are exactly {{1}}..{{N}} in order of first appearance; syntax is valid."""
+def _snake(name: str) -> str:
+    """``firstName2`` -> ``first_name``: a suggestion that fits Meta's rule."""
+    out = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower()
+    return re.sub(r"[^a-z_]", "", out) or "name"
+
+
+def check_numbering(
+    ctx: Ctx, path: Sequence[PathPart], found: Scan, *, named: bool = False
+) -> bool:
+    """Variables are exactly {{1}}..{{N}} in order of first appearance (or, ``named``,
+    any distinct names); syntax is valid."""
     for message in found.errors:
         ctx.error(path, message)
     if found.errors:
         return False
+    if named:
+        return True
     order = found.order
     if order != list(range(1, len(order) + 1)):
         listed = ", ".join(f"{{{{{n}}}}}" for n in order)
@@ -120,20 +164,20 @@ def check_placement(ctx: Ctx, path: Sequence[PathPart], text: str, found: Scan) 
     if first.start == stripped_start:
         ctx.error(
             path,
-            f"starts with variable {{{{{first.number}}}}}; WhatsApp rejects text that starts "
+            f"starts with variable {first.shown}; WhatsApp rejects text that starts "
             "with a variable: put words before it",
         )
     if final.end == stripped_end:
         ctx.error(
             path,
-            f"ends with variable {{{{{final.number}}}}}; WhatsApp rejects text that ends with "
+            f"ends with variable {final.shown}; WhatsApp rejects text that ends with "
             "a variable: put words or a full stop after it",
         )
     for a, b in zip(found.variables, found.variables[1:], strict=False):
         if not text[a.end : b.start].strip():
             ctx.error(
                 path,
-                f"variables {{{{{a.number}}}}} and {{{{{b.number}}}}} have no text between "
+                f"variables {a.shown} and {b.shown} have no text between "
                 "them; WhatsApp rejects adjacent variables",
             )
 
@@ -169,3 +213,47 @@ def check_examples(
     for i, value in enumerate(values):
         if not value.strip():
             ctx.error((*example_path, i), "empty example value; give a realistic sample")
+
+
+def check_named_examples(
+    ctx: Ctx,
+    example_path: Sequence[PathPart],
+    given: Sequence[NamedExample] | None,
+    names: Sequence[str],
+    *,
+    where: Sequence[PathPart],
+    how: str,
+) -> None:
+    """Named variables need one example each, by name, in any order, none left over."""
+    if names and given is None:
+        listed = ", ".join(names)
+        ctx.error(
+            where, f"{plural(len(names), 'named variable')} ({listed}) but no example; add {how}"
+        )
+        return
+    if given is None:
+        return
+    if not names:
+        ctx.error(example_path, "example given, but the text has no variables; remove it")
+        return
+    seen: set[str] = set()
+    for i, entry in enumerate(given):
+        at = (*example_path, i)
+        if entry.param_name in seen:
+            ctx.error((*at, "param_name"), f"{entry.param_name!r} has two examples; give one")
+        elif entry.param_name not in names:
+            ctx.error(
+                (*at, "param_name"),
+                f"{entry.param_name!r} is not a variable of the text ({', '.join(names)}); "
+                "remove it or fix the name",
+            )
+        elif not entry.example.strip():
+            ctx.error((*at, "example"), "empty example value; give a realistic sample")
+        seen.add(entry.param_name)
+    missing = [n for n in names if n not in seen]
+    if missing:
+        ctx.error(
+            example_path,
+            f"no example for {', '.join('{{' + n + '}}' for n in missing)}; add "
+            "{param_name: ..., example: ...} for each",
+        )
