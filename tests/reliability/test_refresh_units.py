@@ -9,10 +9,13 @@ retried call by call, so each failed call costs one retry and the refresh goes t
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from cli_runner import clean_env, wasync_process
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from wasync.sandbox import common
 
 from .support import (
     CAMS_KEY_ID,
@@ -75,11 +78,12 @@ def test_a_refresh_survives_one_failed_call_in_ten(tmp_path: Path) -> None:
         requests = gateway.seen - before
     assert result.exit_code == 0, result  # --detailed-exitcode: 0 is "no changes"
     assert result.stdout.startswith("No changes. The remote matches the specs."), result
-    # One list call and one detail call per template; each failed call cost one retry and
-    # nothing started over.
+    # One list call a page (one, unless the run caps pages below the client's 100) and one
+    # detail call per template; each failed call cost one retry and nothing started over.
+    pages = math.ceil(TEMPLATES / (common.page_cap_default or 100))
     failed = (before + requests) // 10 - before // 10
     assert failed >= 1
-    assert requests == 1 + TEMPLATES + failed
+    assert requests == pages + TEMPLATES + failed
 
 
 def test_an_import_retries_each_read_once_over(tmp_path: Path) -> None:
