@@ -73,7 +73,9 @@ def load_desired(
 ) -> tuple[Config, LoadedSpecs]:
     """wasync.yaml and every spec of ``directory``, checked: what ``validate``, ``plan`` and
     ``apply`` start from. Raises ``ConfigError`` when there is no wasync.yaml, and
-    ``SpecError`` with every problem of the config and the specs together.
+    ``SpecError`` with every problem of the config and the specs together, or with the
+    config's alone when it declares no account it could read (the specs' problems would
+    all follow from it).
 
     With ``freeze`` (the default), the loaded objects are moved out of the garbage
     collector's sight (``gc.freeze()``): they live until the command ends, and a large spec
@@ -86,6 +88,10 @@ def load_desired(
     limits = limits or DEFAULT_LIMITS
     with gc_paused():
         config = read_config(directory, limits, resolve_env=resolve_env)
+        if config.problems and not config.declared:
+            # wasync.yaml declares no account it could read (empty, a list, not UTF-8...):
+            # every spec entry would add "no account ... in wasync.yaml". Only the cause.
+            raise SpecError(config.problems)
         loaded, problems = read_specs(
             directory,
             account_traits(config.config),

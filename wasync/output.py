@@ -9,7 +9,9 @@
 - a reader that went away (``wasync plan | head -1``) ends the output quietly: the rest goes
   to the null device, the command finishes its work, and ``broken_pipe()`` tells ``main``
   to exit with 141 (128 + SIGPIPE, what a shell reports for a writer cut off by its pipe)
-  instead of printing a traceback.
+  instead of printing a traceback. As for any writer, that is known only when a write
+  fails: output that fits in the pipe's buffer (64 KiB on Linux) may be written in full
+  before the reader leaves, and the exit code is then the command's own.
 
 ``visible`` is for text that came from outside (a provider's reply, a spec): it shows the
 characters that could rewrite or disguise what a terminal or a pull-request page displays;
