@@ -99,10 +99,15 @@ class Problem:
 
 
 class SpecError(WasyncError):
-    """One or more problems in wasync.yaml or the spec files; all are reported together."""
+    """One or more problems in wasync.yaml or the spec files; all are reported together,
+    in file order, after ``causes``: problems the others follow from (a broken
+    wasync.yaml), said first."""
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = sorted(problems, key=Problem.sort_key)
+    def __init__(self, problems: Iterable[Problem], *, causes: Iterable[Problem] = ()) -> None:
+        self.problems = [
+            *sorted(causes, key=Problem.sort_key),
+            *sorted(problems, key=Problem.sort_key),
+        ]
         n = len(self.problems)
         summary = f"{n} problem{'s' if n != 1 else ''} in the specs"
         super().__init__("\n".join([*map(str, self.problems), summary]))

@@ -118,13 +118,21 @@ def test_clip_keeps_short_values_and_the_end_of_an_address() -> None:
     ],
     ids=["empty", "list", "utf-16"],
 )
-def test_a_broken_config_is_reported_alone(tmp_path: Path, content: bytes, message: str) -> None:
+def test_a_broken_config_comes_first_without_knock_on_errors(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
     specs = folder(tmp_path / "specs", qr_entries(14))
     (specs / "wasync.yaml").write_bytes(content)
     result = wasync("validate", specs)
     assert result.exit_code == 1, result
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2 and message in lines[0] and lines[1].endswith("1 problem found"), lines
+
+    # A problem of a spec file's own stays, after the cause.
+    (specs / "more.yaml").write_text("qr_codes: [{label: x}]\n", encoding="utf-8")
+    lines = wasync("validate", specs).stderr.strip().splitlines()
+    assert message in lines[0] and all("more.yaml" in line for line in lines[1:-1]), lines
+    assert not any("no account" in line for line in lines), lines
 
 
 def test_the_served_emulator_finishes_review_as_the_embedded_one_does(tmp_path: Path) -> None:
