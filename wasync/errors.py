@@ -8,16 +8,62 @@ escapes is a bug: exit 3 with a crash report.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from wasync.log import redact
 
+# A value quoted in a message is cut to this many characters, followed by its length: an
+# error must not echo a 200,000-character label or a provider's whole error page.
+SHOWN_CHARS = 200
+# A quoted value ('...' as repr writes it, "..." as JSON does), or any other run without
+# spaces (an address holding the value), longer than SHOWN_CHARS. Possessive, so that a
+# quote never closed costs one pass, not one per quote.
+_LONG_VALUE = re.compile(
+    rf"'(?:[^'\\\n]|\\.){{{SHOWN_CHARS + 1},}}+'"
+    rf'|"(?:[^"\\\n]|\\.){{{SHOWN_CHARS + 1},}}+"'
+    rf"|[^\s'\"]{{{SHOWN_CHARS + 1},}}+"
+)
+
+
+def clip(text: str) -> str:
+    """``text`` with each value longer than ``SHOWN_CHARS`` cut there and its length said:
+    ``'xxxx…' (200,000 characters)``; a long run without quotes (an address) keeps its end
+    too: ``qr.xxxx…(200,020 characters)…xxxx.8615800001111.poster``."""
+    if len(text) <= SHOWN_CHARS:
+        return text
+    text = _LONG_VALUE.sub(_cut, text)
+    # What is still a long run holds quotes that pair with nothing (a value of quotes).
+    return _LONG_RUN.sub(_cut_run, text)
+
+
+_LONG_RUN = re.compile(rf"\S{{{2 * SHOWN_CHARS + 1},}}+")
+
+
+def _cut(found: re.Match[str]) -> str:
+    value = found.group()
+    if value[0] in "'\"":
+        inner = value[1:-1]
+        return f"{value[0]}{inner[:SHOWN_CHARS]}…{value[0]} ({len(inner):,} characters)"
+    return _cut_run(found)
+
+
+def _cut_run(found: re.Match[str]) -> str:
+    # An address or a path: its end names the resource (phone, label), so keep some of it.
+    value = found.group()
+    tail = SHOWN_CHARS // 4
+    return f"{value[: SHOWN_CHARS - tail]}…({len(value):,} characters)…{value[-tail:]}"
+
 
 class WasyncError(Exception):
-    """A user-facing error: one clear message, exit code 1."""
+    """A user-facing error: one clear message, exit code 1. Its text cuts long values
+    (``clip``)."""
 
     exit_code = 1
+
+    def __str__(self) -> str:
+        return clip(super().__str__())
 
 
 @dataclass(frozen=True, order=True)
@@ -45,7 +91,7 @@ class Problem:
         parts = [str(self.location)] if self.location else []
         parts += [p for p in (self.address, self.field) if p]
         parts.append(self.message)
-        return ": ".join(parts)
+        return clip(": ".join(parts))
 
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location
@@ -53,10 +99,15 @@ class Problem:
 
 
 class SpecError(WasyncError):
-    """One or more problems in wasync.yaml or the spec files; all are reported together."""
+    """One or more problems in wasync.yaml or the spec files; all are reported together,
+    in file order, after ``causes``: problems the others follow from (a broken
+    wasync.yaml), said first."""
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = sorted(problems, key=Problem.sort_key)
+    def __init__(self, problems: Iterable[Problem], *, causes: Iterable[Problem] = ()) -> None:
+        self.problems = [
+            *sorted(causes, key=Problem.sort_key),
+            *sorted(problems, key=Problem.sort_key),
+        ]
         n = len(self.problems)
         summary = f"{n} problem{'s' if n != 1 else ''} in the specs"
         super().__init__("\n".join([*map(str, self.problems), summary]))

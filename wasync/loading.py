@@ -63,6 +63,10 @@ def account_use_problems(config: Config, loaded: LoadedSpecs) -> list[Problem]:
     return found
 
 
+def _unknown_account(problem: Problem) -> bool:
+    return problem.field == "account" and problem.message.startswith("no account ")
+
+
 def load_desired(
     directory: Path,
     limits: Limits | None = None,
@@ -73,7 +77,9 @@ def load_desired(
 ) -> tuple[Config, LoadedSpecs]:
     """wasync.yaml and every spec of ``directory``, checked: what ``validate``, ``plan`` and
     ``apply`` start from. Raises ``ConfigError`` when there is no wasync.yaml, and
-    ``SpecError`` with every problem of the config and the specs together.
+    ``SpecError`` with every problem of the config and the specs together; when the config
+    declares no account it could read, its problems come first, without the unknown
+    accounts of the spec entries that follow from them.
 
     With ``freeze`` (the default), the loaded objects are moved out of the garbage
     collector's sight (``gc.freeze()``): they live until the command ends, and a large spec
@@ -95,6 +101,12 @@ def load_desired(
             check_files=check_files,
         )
         problems += account_use_problems(config.config, loaded)
+        if config.problems and not config.declared:
+            # wasync.yaml declares no account it could read (empty, a list, not UTF-8...):
+            # it is the cause, said first, and the "no account ... in wasync.yaml" of every
+            # spec entry only follows from it.
+            rest = [p for p in problems if not _unknown_account(p)]
+            raise SpecError(rest, causes=config.problems)
         everything = [*config.problems, *problems]
         if everything:
             raise SpecError(everything)

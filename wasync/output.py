@@ -9,10 +9,13 @@
 - a reader that went away (``wasync plan | head -1``) ends the output quietly: the rest goes
   to the null device, the command finishes its work, and ``broken_pipe()`` tells ``main``
   to exit with 141 (128 + SIGPIPE, what a shell reports for a writer cut off by its pipe)
-  instead of printing a traceback.
+  instead of printing a traceback. As for any writer, that is known only when a write
+  fails: output that fits in the pipe's buffer (64 KiB on Linux) may be written in full
+  before the reader leaves, and the exit code is then the command's own.
 
 ``visible`` is for text that came from outside (a provider's reply, a spec): it shows the
-characters that could rewrite or disguise what a terminal or a pull-request page displays.
+characters that could rewrite or disguise what a terminal or a pull-request page displays;
+``one_line`` also shows newlines and tabs, for text printed where one line is expected.
 """
 
 from __future__ import annotations
@@ -76,6 +79,17 @@ def has_hidden(text: str) -> bool:
 def visible(text: str) -> str:
     """``text`` with each hidden or control character written as ``<U+XXXX>``."""
     return text.translate(_SHOWN) if has_hidden(text) else text
+
+
+_BREAKS = {0x0A: "<U+000A>", 0x09: "<U+0009>"}
+
+
+def one_line(text: str) -> str:
+    """``text`` for a place that holds one line (a name, an address, a reason): as
+    ``visible``, and newlines and tabs shown too, so that text from outside cannot start
+    a line of its own (and pass for a line wasync wrote)."""
+    text = visible(text)
+    return text.translate(_BREAKS) if "\n" in text or "\t" in text else text
 
 
 class GuardedStream:

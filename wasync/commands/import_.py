@@ -9,6 +9,7 @@ from typing import Unpack
 import click
 
 from wasync.importer import ImportOptions, ImportResult, import_account
+from wasync.output import one_line
 
 SHOWN = 20  # entries listed per section; a large account gets a count for the rest
 
@@ -22,7 +23,7 @@ def run(directory: Path, account: str, **options: Unpack[ImportOptions]) -> int:
 
 def _report(r: ImportResult, directory: Path) -> None:
     for warning in r.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(f"Warning: {one_line(warning)}", err=True)
     read = f"{_count(r.remote_templates, 'template')}"
     if r.qr_phones:
         read = (
@@ -83,8 +84,8 @@ def _report(r: ImportResult, directory: Path) -> None:
 
 
 def _list(lines: Sequence[str], *, err: bool = False) -> None:
-    for line in lines[:SHOWN]:
-        click.echo(f"  {line}", err=err)
+    for line in lines[:SHOWN]:  # each names what the provider holds: kept on its line
+        click.echo(f"  {one_line(line)}", err=err)
     if len(lines) > SHOWN:
         click.echo(f"  ... and {len(lines) - SHOWN} more", err=err)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,6 +16,7 @@ from wasync.errors import ConfigError
 from wasync.providers import registry
 from wasync.providers.plugin import EmulatorOptions, ProviderPlugin
 from wasync.sandbox.common import DropConnections, FaultConfig
+from wasync.sandbox.embedded import SANDBOX_REVIEW_SECONDS
 
 BACKLOG = 2048  # uvicorn's own default
 
@@ -66,11 +68,7 @@ def serve(
         given[field], how[field] = value, f"--credential {field}"
     accepted = {name: given.get(name, c.sandbox) for name, c in plugin.credentials.items()}
     faults = FaultConfig(latency_ms=latency_ms, fault_rate=fault_rate)
-    app = plugin.emulator(
-        EmulatorOptions(
-            credentials=accepted, state_dir=state, faults=faults, qps=qps, page_cap=page_cap
-        )
-    )
+    app = plugin.emulator(served_options(accepted, state, faults, qps, page_cap))
     # Bind first: a port that is taken is an error before anything claims to be serving.
     sock = _listen(host, port)
     bound = sock.getsockname()[1]  # --port 0 asks for any free port
@@ -78,7 +76,8 @@ def serve(
         f"wasync sandbox: {provider} emulator on http://{_url_host(host)}:{bound}\n"
         + _keys(plugin, accepted, how)
         + f"  state: {state or 'in memory'}; qps: {qps or 'documented, per API'}; "
-        f"latency: {latency_ms:g} ms; fault rate: {fault_rate:g}"
+        f"latency: {latency_ms:g} ms; fault rate: {fault_rate:g}; "
+        f"templates pass review after {SANDBOX_REVIEW_SECONDS:g} s"
         + (f"; page cap: {page_cap}" if page_cap else "")
         + "\n"
         "Press Ctrl-C to stop.",
@@ -87,6 +86,26 @@ def serve(
     server = uvicorn.Server(uvicorn.Config(DropConnections(app), log_level="warning"))
     server.run(sockets=[sock])
     return 0
+
+
+def served_options(
+    credentials: Mapping[str, str],
+    state: Path | None,
+    faults: FaultConfig,
+    qps: float | None,
+    page_cap: int | None,
+) -> EmulatorOptions:
+    """How ``serve`` runs an emulator: as the embedded sandbox does, templates pass review
+    ``SANDBOX_REVIEW_SECONDS`` after they are submitted, so that edits can be rehearsed
+    (without it they would stay under review, and edits blocked, for ever)."""
+    return EmulatorOptions(
+        credentials=credentials,
+        state_dir=state,
+        faults=faults,
+        approve_after=SANDBOX_REVIEW_SECONDS,
+        qps=qps,
+        page_cap=page_cap,
+    )
 
 
 def _keys(
@@ -151,6 +170,8 @@ def reset(directory: Path) -> int:
     from wasync.sandbox.embedded import SANDBOX_DIR, reset_sandbox
 
     folder = directory / SANDBOX_DIR
+    if folder.is_symlink():
+        return _reset_link(directory, folder)
     if not folder.exists():
         hint = (
             ""
@@ -169,4 +190,26 @@ def reset(directory: Path) -> int:
         )
     else:
         click.echo(f"Nothing to clear: {folder} held no account state; removed it.")
+    return 0
+
+
+def _reset_link(directory: Path, folder: Path) -> int:
+    """``.wasync/sandbox`` is a symbolic link: remove the link, never what it points to
+    (it may be shared, or anything at all); the accounts start empty behind a new folder."""
+    from wasync.apply.lock import ApplyLock
+
+    target = os.readlink(folder)
+    with ApplyLock(directory):
+        try:
+            folder.unlink()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot remove {folder} (a link to {target}): {exc.strerror or exc}; "
+                "remove it by hand"
+            ) from None
+    click.echo(
+        f"Removed {folder}, a link to {target}; what it points to was left as it is "
+        "(delete it yourself if nothing else uses it).\n"
+        "The sandbox accounts are empty now; the next plan would create everything again."
+    )
     return 0

@@ -4,6 +4,7 @@ skipped (or left as it is, for ``--overwrite``), with the reason."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from wasync.importer.account import Target
 from wasync.model import Desired, JsonDict, QrCode, Remote, RemoteQrCode, RemoteTemplate, Template
 from wasync.model import address_of as _address_of
+from wasync.output import one_line
 from wasync.plan import plan
 from wasync.spec.explain import explain, format_path
 from wasync.spec.rules import Ctx, check
@@ -23,6 +25,9 @@ def vet(
 ) -> tuple[JsonDict | None, str | None]:
     """``entry`` as it will be written (components with their keys in the models' order),
     or ``None`` and why it cannot be."""
+    held = _control_character(entry)
+    if held is not None:
+        return None, held
     address = address_of(entry)
     model: type[QrCode] | type[Template] = QrCode if isinstance(remote, RemoteQrCode) else Template
     try:
@@ -46,6 +51,42 @@ def vet(
     if isinstance(resource, Template):
         entry = {**entry, "components": resource.canonical_components()}
     return entry, None
+
+
+# What a spec file may not hold (wasync.spec.yaml refuses it): C0 and C1 controls other
+# than tab and newline, DEL, and lone surrogates.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+SHOWN_CHARS = 200  # of a value quoted in a reason
+
+
+def _control_character(entry: Any, path: str = "") -> str | None:
+    """Why ``entry`` cannot be written, when one of its texts holds a character no spec
+    file may hold (the provider accepted it; wasync's loader would refuse the file)."""
+    if isinstance(entry, str):
+        found = _CONTROL.search(entry)
+        if found is None:
+            return None
+        text = one_line(entry)
+        if len(text) > SHOWN_CHARS:
+            text = f"{text[:SHOWN_CHARS]}... ({len(entry):,} characters)"
+        where = path or "a value"
+        return (
+            f"{where} holds control character U+{ord(found.group()):04X}, which a spec file "
+            f"cannot hold (only newline and tab): {text}"
+        )
+    if isinstance(entry, Mapping):
+        items: list[tuple[str, Any]] = [(str(k), v) for k, v in entry.items()]
+    elif isinstance(entry, list | tuple):
+        items = [(str(i), v) for i, v in enumerate(entry)]
+    else:
+        return None
+    for key, value in items:
+        held = _control_character(key, path) or _control_character(
+            value, f"{path}.{key}" if path else key
+        )
+        if held is not None:
+            return held
+    return None
 
 
 def address_of(entry: Mapping[str, Any]) -> str:

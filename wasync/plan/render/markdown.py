@@ -10,8 +10,9 @@ one compact block; other changes are diff lines. The whole stays under ``LIMIT``
 lists the addresses of the changes left out (as many as fit, then a count).
 
 All text from the specs or the remote is escaped (``_esc``, ``_code``, fences longer than
-any backtick run inside, ``message.md_text``): none can open or close a fence, a
-``<details>`` block or an HTML comment.
+any backtick run inside, ``message.md_text``) and kept on its line (``escape.line``): none
+can open or close a fence, a ``<details>`` block or an HTML comment, or add a line to a
+diff block.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import html
 import re
 from collections.abc import Iterator, Sequence
 
-from wasync.plan.render import common, message
+from wasync.plan.render import common, escape, message
 from wasync.plan.render.common import Data
 
 MARKER = "<!-- wasync-plan -->"
@@ -142,7 +143,8 @@ def _attention(data: Data) -> list[str]:
 def _details(out: _Budget, account: Data, changes: Sequence[Data], *, keep: int) -> int:
     """Add an account's changes, as many as fit while leaving ``keep`` characters; return
     how many were shown (always the first ones, in plan order)."""
-    opening = f"<details><summary>{html.escape(common.account_line(account))}</summary>\n\n"
+    summary = html.escape(escape.line(common.account_line(account)))
+    opening = f"<details><summary>{summary}</summary>\n\n"
     closing = "</details>\n\n"
     room = out.room() - keep - len(opening) - len(closing)
     parts: list[str] = []
@@ -202,7 +204,7 @@ def _diff_lines(change: Data) -> str:
             if symbol in "+~":
                 lines.append(f"+ {path} = {common.value(after)}")
     lines += _notes(change)
-    return "\n".join(lines) + "\n"
+    return "\n".join(escape.line(line) for line in lines) + "\n"
 
 
 def _notes(change: Data) -> list[str]:
@@ -302,7 +304,7 @@ def _esc(text: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return text.replace("\r", " ").replace("\n", " ")
+    return escape.line(text)
 
 
 def _code(text: str) -> str:

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.control import strip_control_codes
 from rich.text import Text
 
-from wasync.plan.render import common
+from wasync.plan.render import common, escape
 from wasync.plan.render.common import Data
 
 STYLE = {
@@ -65,7 +65,7 @@ def render(data: Data, console: Console) -> None:
             if i:
                 text.append("\n")
             for piece, style in line:
-                text.append(piece, style=style)
+                text.append(escape.line(piece), style=style)
         console.print(text)
 
 
@@ -74,7 +74,9 @@ def to_text(data: Data) -> str:
     out = io.StringIO()
     for block in _blocks(data):
         for line in block:
-            out.write(strip_control_codes("".join(piece for piece, _ in line)) + "\n")
+            # Each piece is one line's worth: a newline in a remote name or reason is shown,
+            # never written (it would start a line that looks like wasync's own).
+            out.write(strip_control_codes("".join(escape.line(p) for p, _ in line)) + "\n")
     return out.getvalue()
 
 
