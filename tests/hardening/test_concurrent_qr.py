@@ -277,3 +277,46 @@ async def test_two_creates_of_one_message_never_take_the_same_new_code(
     assert [o.status for o in report.outcomes] == [Status.SUCCEEDED] * 2
     assert len({m.code for m in made}) == 2
     assert {m.code for m in made} == codes_of(emulator, P1)
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("keys")
+async def test_when_the_phone_cannot_be_read_again_no_code_is_created_blind(
+    tmp_path: Path, emulator: Any
+) -> None:
+    root = write_folder(tmp_path, "https://cams.invalid", [entry(P1, "a", "Hello a")])
+    config_, specs = load_desired(root, freeze=False)
+    transports = {"shop": InProcessTransport(emulator)}
+    async with Session(config_, transports=transports, policy=FAST) as session:
+        planned = await manager.make_plan(session, config_, specs)
+        emulator.state.emulator.fail_next("Ram.PermissionDeny", action=LIST)
+        report = await Executor(session, planned.settings).run(planned.plan, planned.remote)
+
+    (outcome,) = report.outcomes
+    assert outcome.status is Status.FAILED
+    assert outcome.error is not None and "Ram.PermissionDeny" in str(outcome.error)
+    assert emulator.state.emulator.calls[CREATE] == 0
+    assert held(emulator, P1) == Counter()
+
+
+def test_a_code_of_the_same_message_but_another_image_is_no_duplicate() -> None:
+    # An old print of the same message in another image is a code of its own (unmanaged,
+    # or pruned), not a copy: only what rule 2 would match counts, so the check does not
+    # fail forever over it. A code whose image was not read back ("") is a copy.
+    from wasync.model import QrCode, RemoteQrCode
+    from wasync.plan.identity import duplicate_codes
+
+    wanted = QrCode(
+        account="shop", phone=P1, label="a", prefilled_message="Hi", image="SVG", code="C1"
+    )
+
+    def remote(code: str, image: str, message: str = "Hi") -> RemoteQrCode:
+        return RemoteQrCode(
+            account="shop", phone=P1, code=code, prefilled_message=message, image=image
+        )
+
+    codes = [remote("C1", "SVG"), remote("C2", "PNG"), remote("C3", ""), remote("C4", "SVG")]
+    codes.append(remote("C5", "SVG", message="Hi there"))
+    (found,) = duplicate_codes([wanted], codes)
+    assert found.entry == wanted and found.code.code == "C1"
+    assert [c.code for c in found.copies] == ["C3", "C4"]
