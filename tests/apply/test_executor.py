@@ -173,8 +173,10 @@ async def test_throttled_calls_wait_as_long_as_the_provider_says(tmp_path: Path)
     # The emulator allows 4 requests a second; wasync is told it may send 200. The
     # backoff alone (10 ms, 20 ms, ...) would spend every attempt within a fraction of a
     # second; waiting the x-acs-retry-after the gateway sends (250 ms) lets them through.
+    # Templates: a QR create reads its phone first, and those reads (throttled too, and
+    # retried by the session) would space the creates out below the limit.
     emus = emulators(qps=4)
-    root = write_specs(tmp_path, qr_codes=[qr(i) for i in range(8)])
+    root = write_specs(tmp_path, templates=[template(i, account="shop-cams") for i in range(8)])
     progress = Recorder()
     policy = RetryPolicy(attempts=8, initial=0.01, maximum=0.05, jitter=0.0, settle=0.01)
 

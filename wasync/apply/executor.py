@@ -6,6 +6,15 @@
   outcome is unknown (timeout, dropped connection) is never blindly repeated: the executor
   reads the resource back and asks the planner whether the change is already in place; only
   if it is not does it try again. So no create is ever duplicated.
+- Another apply may be running from another copy of the same specs (another checkout, which
+  the spec folder's lock cannot see). So just before each QR code is created, the phone's
+  codes are read again (one list call, paced like any other): a code that has appeared since
+  the plan and settles the entry, by the one matching rule, is adopted instead of creating
+  another. Creates of one message on one phone go one at a time, so that two changes of this
+  run never take the same new code. QR creates run in a random order, so that two applies of
+  the same plan work on different entries and each finds the other's codes, instead of both
+  creating the same entry at the same moment. A window remains between that read and the
+  create; the check after apply reports any duplicate it let through.
 - A refusal stops that change only; the others, and the other accounts, go on. Blocked
   changes are skipped.
 - ``stop`` (set on Ctrl-C) lets calls in flight finish and starts nothing new: no new
@@ -17,8 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import random
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -36,6 +46,7 @@ T = TypeVar("T")
 # How many times a write with an unknown outcome is read back and tried again.
 UNKNOWN_OUTCOME_ROUNDS = 4
 CONFIRMED = "confirmed by reading it back after an unanswered call"
+ADOPTED = "adopted: it appeared at the provider after the plan (another apply?); not created again"
 
 
 class Status(enum.Enum):
@@ -74,6 +85,8 @@ class Outcome:
     # What a create, update or replacement left at the provider, as it answered (or as
     # read back after an unanswered call): a new QR code's code and links.
     made: RemoteQrCode | RemoteTemplate | None = None
+    # A QR create found its code already made (by another apply) and took it instead.
+    adopted: bool = False
 
 
 @dataclass
@@ -112,6 +125,14 @@ class SilentProgress:
         pass
 
 
+class _RecheckFailed(Exception):  # noqa: N818 - a signal between two methods, never shown
+    """The read just before a QR create failed (after its own retries): the create is not
+    made blind, and the read is not retried again as if it were the create."""
+
+    def __init__(self, error: ProviderError) -> None:
+        self.error = error
+
+
 class _Stopped(Exception):  # noqa: N818 - a signal between two methods, never shown
     """Stop was asked for before the change was known to be done."""
 
@@ -128,17 +149,23 @@ class Executor:
         policy: RetryPolicy | None = None,
         progress: Progress | None = None,
         stop: asyncio.Event | None = None,
+        shuffle: random.Random | None = None,
     ) -> None:
+        """``shuffle`` orders the QR creates (a seeded one makes a run repeatable)."""
         self.session = session
         self.settings = settings
         self.policy = policy or session.policy
         self.progress: Progress = progress or SilentProgress()
         self.stop = stop or asyncio.Event()
         self.report = Report()
+        self.shuffle = shuffle or random.Random()  # noqa: S311 - an order, not a secret
         # QR codes that exist because of this run, per (account, phone): reading back an
         # unknown create must not take another change's new code for its own.
         self._made: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._snapshot: dict[tuple[str, str], set[str]] = defaultdict(set)
+        # One QR create at a time per (account, phone, message): see ``_run_change``.
+        self._creating: dict[tuple[str, str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._adopted: set[str] = set()  # addresses of the QR creates that adopted a code
 
     async def run(self, the_plan: Plan, snapshot: Remote) -> Report:
         """Carry out ``the_plan``, made against ``snapshot`` (the refreshed remote state)."""
@@ -163,7 +190,7 @@ class Executor:
         # Creates and updates first: a delete never runs while something it could affect
         # is still being written.
         phases = [
-            [c for c in changes if c.action != "delete"],
+            self._qr_creates_shuffled([c for c in changes if c.action != "delete"]),
             [c for c in changes if c.action == "delete"],
         ]
 
@@ -181,7 +208,33 @@ class Executor:
             for phase in phases:
                 await asyncio.gather(*(one(c) for c in phase))
 
+    def _qr_creates_shuffled(self, changes: list[Change]) -> list[Change]:
+        """``changes`` with the QR creates among them in a random order (the rest in place).
+
+        Two applies of the same specs at once (from two checkouts) would otherwise create
+        the same entries in the same order at the same moment, each before the other's code
+        could be seen; in different orders, most creates find the other apply's code."""
+        slots = [i for i, c in enumerate(changes) if c.kind == "qr" and c.action == "create"]
+        creates = [changes[i] for i in slots]
+        self.shuffle.shuffle(creates)
+        out = list(changes)
+        for i, c in zip(slots, creates, strict=True):
+            out[i] = c
+        return out
+
     async def _run_change(self, conn: Connection, change: Change) -> Outcome:
+        if change.kind == "qr" and change.action == "create":
+            # Codes match by message, so two creates of one message on one phone could each
+            # take the other's new code when they read the phone again. One at a time, each
+            # sees the other's code among those this run made, and leaves it alone.
+            desired = change.desired
+            assert isinstance(desired, QrCode)
+            key = (change.account, desired.phone, desired.prefilled_message)
+            async with self._creating[key]:
+                return await self._attempts(conn, change)
+        return await self._attempts(conn, change)
+
+    async def _attempts(self, conn: Connection, change: Change) -> Outcome:
         retries = 0
 
         def count(error: ProviderError, delay: float) -> None:
@@ -203,7 +256,15 @@ class Executor:
                 try:
                     retry_on = RETRY_READS if change.action == "delete" else RETRY_WRITES
                     detail, made = await calling(lambda: self._perform(conn, change), retry_on)
-                    return Outcome(change, Status.SUCCEEDED, detail, retries=retries, made=made)
+                    adopted = change.address in self._adopted
+                    return Outcome(
+                        change,
+                        Status.SUCCEEDED,
+                        detail,
+                        retries=retries,
+                        made=made,
+                        adopted=adopted,
+                    )
                 except ProviderError as error:
                     last = error
                     if error.error_class is not ErrorClass.UNKNOWN_OUTCOME:
@@ -222,6 +283,8 @@ class Executor:
                     return Outcome(change, Status.SUCCEEDED, detail, retries=retries, made=made)
         except _Stopped as stopped:
             return Outcome(change, Status.SKIPPED, stopped.detail, retries=retries)
+        except _RecheckFailed as failed:
+            return Outcome(change, Status.FAILED, error=failed.error, retries=retries)
         except GateClosed:  # stopped while its next request waited for its turn
             first = retries == 0 and last is None
             detail = "not started: interrupted" if first else "interrupted before it was done"
@@ -234,7 +297,13 @@ class Executor:
     # --- the calls ------------------------------------------------------------------------
 
     async def _perform(self, conn: Connection, change: Change) -> Done:
-        """Make ``change``'s call; say what it made, or what it deleted."""
+        """Make ``change``'s call; say what it made, or what it deleted. A QR create first
+        reads the phone again, and adopts its code if another apply made it meanwhile."""
+        if change.kind == "qr" and change.action == "create":
+            appeared = await self._recheck(conn, change)
+            if appeared is not None:
+                self._adopted.add(change.address)
+                return f"{_qr_detail(change, appeared)}, {ADOPTED}", appeared
         made = await _call(conn.provider, change)
         if made is None:
             return f"{_ID_WORD[change.kind]} {change.remote_id}", None
@@ -252,27 +321,49 @@ class Executor:
     async def _qr_in_place(self, conn: Connection, change: Change) -> Done | None:
         subject = change.desired or change.remote
         assert isinstance(subject, QrCode | RemoteQrCode)
-        key = (change.account, subject.phone)
         listed = await conn.provider.list_qr_codes(subject.phone)
-        own = change.remote.code if isinstance(change.remote, RemoteQrCode) else None
         if change.action == "delete":
+            own = change.remote_id
             if any(q.code == own for q in listed):
                 return None
             return f"code {own}, {CONFIRMED}", None
-        # Codes that belong to someone else: everything known before the run but this
-        # change's own, and whatever other changes of this run made.
-        others = (self._snapshot[key] | self._made[key]) - {own}
-        candidates = tuple(q for q in listed if q.code not in others)
+        mine = self._settling(change, listed)
+        return None if mine is None else (f"{_qr_detail(change, mine)}, {CONFIRMED}", mine)
+
+    async def _recheck(self, conn: Connection, change: Change) -> RemoteQrCode | None:
+        """Just before a QR create: the code another apply made for this entry since the
+        plan, if the phone has one now (read again, as a read: retried on its own)."""
         desired = change.desired
         assert isinstance(desired, QrCode)
+        try:
+            listed = await conn.provider.list_qr_codes(desired.phone)
+        except ProviderError as error:
+            if self.stop.is_set() and error.retryable:
+                raise _Stopped(_stopped_after(error)) from error
+            raise _RecheckFailed(error) from error
+        return self._settling(change, listed)
+
+    def _settling(self, change: Change, listed: Sequence[RemoteQrCode]) -> RemoteQrCode | None:
+        """Of the codes ``listed`` on the phone, the one that leaves nothing to do for
+        ``change`` (a create, update or replacement), by the planner and the one matching
+        rule; it is then this run's. None if there is none."""
+        desired = change.desired
+        assert isinstance(desired, QrCode)
+        key = (change.account, desired.phone)
+        own = change.remote.code if isinstance(change.remote, RemoteQrCode) else None
+        # Codes that belong to someone else: everything known before the run but this
+        # change's own, and whatever other changes of this run made (or adopted).
+        others = (self._snapshot[key] | self._made[key]) - {own}
+        candidates = tuple(q for q in listed if q.code not in others)
+        if not candidates:
+            return None
         if not self._settled(change, Desired(qr_codes=(desired,)), Remote(qr_codes=candidates)):
             return None
         # Settled: the planner matched a candidate; the same rule says which.
         mine = match_qr_codes((desired,), candidates)[key].code_of(desired)
-        if mine is None:
-            return None
-        self._made[key].add(mine.code)
-        return f"{_qr_detail(change, mine)}, {CONFIRMED}", mine
+        if mine is not None:
+            self._made[key].add(mine.code)
+        return mine
 
     async def _template_in_place(self, conn: Connection, change: Change) -> Done | None:
         t = change.desired if isinstance(change.desired, Template) else None

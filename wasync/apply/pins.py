@@ -1,10 +1,11 @@
 """What an apply made that people print, and the pins it writes back.
 
-A QR code that apply created or replaced has a new code: it is shown (address, code, deep
-link, image; the old code for a replacement), and its ``code:`` is written into the spec
-entry that asked for it (``wasync.spec.write.write_pins``, the one writer of spec files), so
-the specs name the codes that are live and identity no longer rests on the message. A file
-that cannot be written is reported with the codes to pin by hand; it does not undo or fail
+A QR code that apply created or replaced (or adopted: found, made by another apply, just
+before creating it) has a new code: it is shown (address, code, deep link, image; the old
+code for a replacement), and its ``code:`` is written into the spec entry that asked for it
+(``wasync.spec.write.write_pins``, the one writer of spec files), so the specs name the
+codes that are live and identity no longer rests on the message. A file that cannot be
+written is reported with the codes to pin by hand; it does not undo or fail
 an apply whose remote changes succeeded.
 """
 
@@ -37,6 +38,9 @@ class MadeCode:
     qr_image_url: str
     file: str | None  # the spec file that declares the entry
     pinned_before: str | None  # the entry's code: as it was
+    # Another apply made it for this entry while this one ran (a create that found it
+    # instead): pinned all the same.
+    adopted: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ def made_codes(report: Report, specs: LoadedSpecs) -> list[MadeCode]:
                 qr_image_url=o.made.qr_image_url,
                 file=where.file if where is not None else None,
                 pinned_before=desired.code if desired is not None else None,
+                adopted=o.adopted,
             )
         )
     return sorted(out, key=lambda m: m.address)

@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,12 @@ from wasync.apply.progress import BarProgress, LineProgress, WaitLine, describe
 from wasync.apply.review import Reviews, Verdict, wait_for_review
 from wasync.config import Config
 from wasync.errors import WasyncError
-from wasync.model import Template
+from wasync.model import RemoteQrCode, Template, qr_phone_address
 from wasync.output import visible
+from wasync.plan.identity import duplicate_codes, match_qr_codes
 from wasync.plan.render import write
 from wasync.plan.saved import SavedPlan, ensure_fresh, read_plan
+from wasync.plan.targets import UnknownTargetError, filter_targets, selects
 from wasync.session import Session
 from wasync.spec.load import LoadedSpecs
 
@@ -167,11 +169,10 @@ async def _apply(config: Config, specs: LoadedSpecs, options: Options) -> int:
 
 
 async def _check(session: Session, config: Config, specs: LoadedSpecs, options: Options) -> int:
-    """The contract: after an apply, a fresh plan has nothing left to do. 1 if it has."""
+    """The contract: after an apply, a fresh plan has nothing left to do, and no entry has
+    copies of its code at the provider. 1 if it has."""
     try:
-        again = await manager.make_plan(
-            session, config, specs, prune=options.prune, targets=options.targets
-        )
+        again, targets = await _replan(session, config, specs, options)
     except WasyncError as exc:
         click.echo(
             f"\nApplied, but reading the remote state back failed: {exc}\n"
@@ -179,12 +180,86 @@ async def _check(session: Session, config: Config, specs: LoadedSpecs, options: 
             err=True,
         )
         return 1
-    if again.plan.has_changes:
+    differs = again.plan.has_changes
+    if differs:
         click.echo("\nThe remote still differs from the specs after apply:")
         write(again.plan.data(), "text", sys.stdout)
+    if _report_duplicates(again, targets) or differs:
         return 1
     click.echo("Checked: a fresh plan finds nothing left to do.")
     return 0
+
+
+async def _replan(
+    session: Session, config: Config, specs: LoadedSpecs, options: Options
+) -> tuple[manager.Planned, Sequence[str] | None]:
+    """The check's plan, with the apply's ``--target`` filter, and the targets it kept (None:
+    no filter). A target that named only what the apply deleted (``--prune --target`` of a
+    code) names nothing now: it is dropped, not an error; with none left, nothing is
+    selected."""
+    try:
+        again = await manager.make_plan(
+            session, config, specs, prune=options.prune, targets=options.targets
+        )
+        return again, (options.targets or None)
+    except UnknownTargetError:
+        pass
+    full = await manager.make_plan(session, config, specs, prune=options.prune)
+    known = full.plan.known_addresses
+    kept = [t for t in options.targets if any(selects(t, a) for a in known)]
+    if kept:
+        return replace(full, plan=filter_targets(full.plan, kept)), kept
+    nothing = replace(
+        full.plan, changes=(), unmanaged=(), warnings=(), targets=tuple(options.targets)
+    )
+    return replace(full, plan=nothing), kept
+
+
+def _report_duplicates(again: manager.Planned, targets: Sequence[str] | None) -> bool:
+    """Part of the check: QR codes at the provider that copy what an entry asks for, besides
+    the code the entry has. Another apply from another copy of these specs (another checkout,
+    which the folder's lock cannot see) ran at the same time, and the window between reading
+    a phone again and creating let both create. Says how to delete the copies; True if any."""
+    entries = list(again.specs.desired.qr_codes)  # the remote holds the accounts read
+    if targets is not None:
+        entries = [q for q in entries if any(selects(t, q.address) for t in targets)]
+    found = duplicate_codes(entries, again.remote.qr_codes)
+    if not found:
+        return False
+    copies = [c for f in found for c in f.copies]
+    n = len(copies)
+    click.echo(
+        f"\nDuplicate QR codes: {n} code{'s' * (n != 1)} at the provider copy what an entry "
+        "already has (another apply from another copy of these specs ran at the same time?):"
+    )
+    for f in found:
+        also = ", ".join(visible(c.code) for c in f.copies)
+        click.echo(f"  {f.entry.address}: code {visible(f.code.code)}; also {also}")
+    command = " ".join(["wasync apply --prune", *(f"--target {t}" for t in _copies(again, copies))])
+    click.echo(
+        "No entry claims the copies, and none is pinned in these specs: each entry keeps its "
+        f"own code. Delete the copies with\n  {visible(command)}\n(wasync plan with the same "
+        "options shows the deletes first). If the other copy of the specs pinned them, apply "
+        "from one copy only, and bring the other up to date (its pins) before applying from it."
+    )
+    return True
+
+
+def _copies(again: manager.Planned, copies: Sequence[RemoteQrCode]) -> list[str]:
+    """``--target`` addresses that select exactly ``copies`` for deletion: a phone where every
+    code no entry claims is a copy and nothing else is left to do, else each copy by its
+    code."""
+    matches = match_qr_codes(again.specs.desired.qr_codes, again.remote.qr_codes)
+    targets = []
+    for (account, phone), found in matches.items():
+        these = sorted(c.address for c in copies if (c.account, c.phone) == (account, phone))
+        whole = qr_phone_address(account, phone)
+        pending = any(selects(whole, c.address) for c in again.plan.changes if c.action != "delete")
+        if these and len(these) == len(found.unclaimed) and not pending:
+            targets.append(whole)
+        else:
+            targets += these
+    return targets
 
 
 async def _wait(session: Session, report: Report, within: float, interactive: bool) -> int:
@@ -349,7 +424,9 @@ def _show_made(made: Sequence[pins.MadeCode]) -> None:
         return
     click.echo("\nQR codes made (print these; the old code of a replacement no longer works):")
     for m in made:
-        click.echo(f"  {m.address}: {'created' if m.action == 'create' else 'replaced'}")
+        verb = "created" if m.action == "create" else "replaced"
+        verb = "adopted (another apply made it meanwhile; not created again)" if m.adopted else verb
+        click.echo(f"  {m.address}: {verb}")
         click.echo(f"    code:      {m.code}")
         if m.action == "replace":
             click.echo(f"    old code:  {m.old_code} (no longer works)")

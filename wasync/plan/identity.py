@@ -22,6 +22,9 @@ code, so the planner refuses to create a new code for a protected, unpinned entr
 phone has codes no entry claims: one of them may be the printed code it stood for before its
 message changed (``wasync.plan.safety.qr_protected_unpinned``).
 
+``duplicate_codes`` names the codes an entry has beyond its own by the same rule (what two
+applies of the same specs at once leave behind); the check after apply reports them.
+
 Invariants, which the planner, the executor's read-back and import rely on:
 
 - **Deterministic**: codes are taken in code order and entries in address order, so the same
@@ -133,3 +136,34 @@ def _match_phone(wanted: list[QrCode], present: dict[str, RemoteQrCode]) -> QrMa
             matched.append((d, found))
     unmatched.sort(key=lambda d: d.address)
     return QrMatches(tuple(wanted), tuple(matched), tuple(unmatched), unclaimed)
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    """Codes an entry has at the provider beyond its own: each is what the entry would claim
+    by message and image (rule 2) if it had no code yet. Two applies of the same specs at
+    once (from two checkouts) leave them: each created the entry's code."""
+
+    entry: QrCode
+    code: RemoteQrCode  # the code the entry matched (its pin, after an apply)
+    copies: tuple[RemoteQrCode, ...]  # unclaimed, in code order
+
+
+def duplicate_codes(entries: Iterable[QrCode], codes: Iterable[RemoteQrCode]) -> list[Duplicates]:
+    """Every entry with unclaimed codes of its own message and image (an unclaimed image
+    of ``""`` matches any, as in rule 2), in address order. Each copy is counted once, for
+    the first entry in address order that it is a copy of."""
+    found: list[Duplicates] = []
+    for matches in match_qr_codes(entries, codes).values():
+        left = dict(matches.unclaimed)
+        for d, r in sorted(matches.matched, key=lambda m: m[0].address):
+            copies = tuple(
+                u
+                for u in left.values()
+                if u.prefilled_message == d.prefilled_message and u.image in (d.image, "")
+            )
+            for u in copies:
+                del left[u.code]
+            if copies:
+                found.append(Duplicates(d, r, copies))
+    return sorted(found, key=lambda f: f.entry.address)
