@@ -93,6 +93,7 @@ def load_desired(
             limits=limits,
             providers=_all_traits(),
             check_files=check_files,
+            groups=config.config.groups,
         )
         problems += account_use_problems(config.config, loaded)
         everything = [*config.problems, *problems]
