@@ -20,7 +20,7 @@ import html
 import re
 from collections.abc import Iterator, Sequence
 
-from wasync.plan.render import common, message
+from wasync.plan.render import common, grouping, message
 from wasync.plan.render.common import Data
 
 MARKER = "<!-- wasync-plan -->"
@@ -58,8 +58,17 @@ def _render(data: Data, limit: int, *, left_out_room: int) -> str | None:
 
     left_out: list[str] = []
     room_kept = left_out_room
+    groups = [g for g in grouping.group_changes(data["changes"]) if len(g.changes) > 1]
+    grouped = {id(c) for g in groups for c in g.changes}
+    for group in groups:
+        if not _group_details(out, group, keep=room_kept):
+            left_out += group.addresses
     for account in data["accounts"]:
-        changes = [c for c in data["changes"] if c["account"] == account["account"]]
+        changes = [
+            c
+            for c in data["changes"]
+            if c["account"] == account["account"] and id(c) not in grouped
+        ]
         if changes:
             shown = _details(out, account, changes, keep=room_kept)
             left_out += [c["address"] for c in changes[shown:]]
@@ -156,6 +165,14 @@ def _details(out: _Budget, account: Data, changes: Sequence[Data], *, keep: int)
     if parts:
         out.force(opening + "".join(parts) + closing)
     return shown
+
+
+def _group_details(out: _Budget, group: grouping.Group, *, keep: int) -> bool:
+    """The same change on several targets, once (``grouping``): a block titled with what
+    and where, the change with a wildcard for the target. False if it does not fit."""
+    body = "".join(part for part, _ in _parts([group.standing_for_all()]))
+    block = f"<details><summary>{html.escape(group.headline())}</summary>\n\n{body}</details>\n\n"
+    return out.add(block, keep=keep)
 
 
 def _parts(changes: Sequence[Data]) -> Iterator[tuple[str, int]]:
