@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cli_runner import wasync
 from newcomer.support import cams_emulator
+from ruamel.yaml import YAML
 
 from .helpers import dump, folder
 
@@ -103,8 +104,12 @@ def test_qr_codes_fan_out_over_numbers_and_an_override_replaces_one(tmp_path: Pa
     assert wasync("apply", root, "--auto-approve").exit_code == 0
     assert wasync("plan", root, "--detailed-exitcode").exit_code == 0
 
-    entry["overrides"] = {phones[1]: {"prefilled_message": "Hola, vi tu cartel"}}
-    (root / "q.yaml").write_text(dump({"qr_codes": [entry]}), encoding="utf-8")
+    # apply pinned each number's code under overrides
+    [pinned] = YAML(typ="safe").load((root / "q.yaml").read_text(encoding="utf-8"))["qr_codes"]
+    codes = {phone: fields["code"] for phone, fields in pinned["overrides"].items()}
+    assert sorted(codes) == phones and len(set(codes.values())) == 3
+    pinned["overrides"][phones[1]]["prefilled_message"] = "Hola, vi tu cartel"
+    (root / "q.yaml").write_text(dump({"qr_codes": [pinned]}), encoding="utf-8")
     changes = plan_json(root)
     assert [(c["address"], c["action"]) for c in changes] == [
         (f"qr.shop-a.{phones[1]}.poster", "replace")
