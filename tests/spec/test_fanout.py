@@ -49,11 +49,18 @@ def template(account: Any = "shop-a", **more: Any) -> dict[str, Any]:
 
 
 def qr(**more: Any) -> dict[str, Any]:
-    return {"account": "shop-a", "phone": "8615800001111", "label": "poster",
-            "prefilled_message": "Hi", **more}  # fmt: skip
+    return {
+        "account": "shop-a",
+        "phone": "8615800001111",
+        "label": "poster",
+        "prefilled_message": "Hi",
+        **more,
+    }
 
 
-def found(tmp_path: Path, *, templates: Any = (), qr_codes: Any = (), config: str = CONFIG) -> list[str]:  # fmt: skip
+def found(
+    tmp_path: Path, *, templates: Any = (), qr_codes: Any = (), config: str = CONFIG
+) -> list[str]:
     specs = {k: list(v) for k, v in (("templates", templates), ("qr_codes", qr_codes)) if v}
     return problems(folder(tmp_path, {"s.yaml": dump(specs)}, config=config))
 
@@ -267,7 +274,7 @@ def test_a_problem_of_one_target_names_it_at_its_override(tmp_path: Path) -> Non
     ],
 )
 def test_groups_in_wasync_yaml_are_checked(tmp_path: Path, groups: str, expected: str) -> None:
-    config = CONFIG.split("groups:")[0] + "groups:\n" + groups
+    config = CONFIG.split("groups:", maxsplit=1)[0] + "groups:\n" + groups
     found_ = found(tmp_path, qr_codes=[qr()], config=config)
     assert len(found_) == 1, found_
     assert f"{tmp_path}/wasync.yaml:" in found_[0] and expected in found_[0]
