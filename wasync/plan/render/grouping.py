@@ -46,6 +46,8 @@ def _key(change: Data) -> str:
         "hazards": change["hazards"],
         "blocked": change["blocked"],
         "preview": change.get("preview"),
+        # a replacement shows the identity that goes, which is each target's own
+        "replaces": change.get("remote_id") if change["action"] == "replace" else None,
     }
     return json.dumps(same, sort_keys=True, default=str)
 
