@@ -583,7 +583,19 @@ def config_schema(kinds: Iterable[AccountKind]) -> dict[str, Any]:
                 "minProperties": 1,
                 "propertyNames": {"pattern": f"^{ACCOUNT_NAME.pattern}$"},
                 "additionalProperties": accounts,
-            }
+            },
+            "groups": {
+                "description": "Named lists of accounts or of business numbers, that a spec "
+                "entry fans out to with account: {group: NAME} or phone: {group: NAME}.",
+                "type": "object",
+                "propertyNames": {"pattern": f"^{ACCOUNT_NAME.pattern}$"},
+                "additionalProperties": {
+                    "type": "array",
+                    "minItems": 1,
+                    "uniqueItems": True,
+                    "items": {"type": "string"},
+                },
+            },
         },
         "$defs": defs,
     }

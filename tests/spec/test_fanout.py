@@ -278,3 +278,26 @@ def test_groups_in_wasync_yaml_are_checked(tmp_path: Path, groups: str, expected
     found_ = found(tmp_path, qr_codes=[qr()], config=config)
     assert len(found_) == 1, found_
     assert f"{tmp_path}/wasync.yaml:" in found_[0] and expected in found_[0]
+
+
+def test_the_editor_schema_takes_fan_out_and_refuses_identity_overrides() -> None:
+    import jsonschema
+
+    from wasync.spec.schema import spec_schema
+
+    validator = jsonschema.Draft7Validator(spec_schema())
+    entry = template(
+        ["shop-a", {"group": "brands"}],
+        overrides={"shop-a": {"category": "MARKETING", "phone": "8618500009999"}},
+        translations={"pt_BR": {"components": [{"text": "Olá"}, {}, None]}},
+    )
+    doc = {"templates": [entry], "qr_codes": [qr(phone={"group": "counters"})]}
+    assert list(validator.iter_errors(doc)) == []
+    entry["overrides"] = {"shop-a": {"name": "other"}}
+    entry["account"] = [{"grop": "brands"}]
+    found_ = sorted((list(e.absolute_path), e.validator) for e in validator.iter_errors(doc))
+    assert found_ == [
+        (["templates", 0, "account", 0], "additionalProperties"),
+        (["templates", 0, "account", 0], "required"),
+        (["templates", 0, "overrides", "shop-a"], "additionalProperties"),
+    ]
