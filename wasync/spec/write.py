@@ -110,6 +110,10 @@ class SpecFile:
         if len(entries) > 1:
             entries.yaml_set_comment_before_after_key(len(entries) - 1, before="\n")
 
+    def remove(self, kind: str, index: int) -> None:
+        """Take the entry at ``index`` out of the ``kind`` list."""
+        del self._entries(kind)[index]
+
     def replace(self, kind: str, index: int, entry: Mapping[str, Any]) -> None:
         """Make the entry at ``index`` equal ``entry``, changing only what differs."""
         entries = self._entries(kind)
@@ -431,6 +435,11 @@ def check_only_pins_changed(
             f"the YAML writer would also {what}, in a style it does not keep (e.g. spaces "
             "inside flow brackets, or mixed line endings)"
         )
+
+
+def plain(node: Any) -> Any:
+    """A loaded node as plain data (dicts, lists, str and the scalars YAML read)."""
+    return _plain(node)
 
 
 def _plain(node: Any) -> Any:
