@@ -82,11 +82,11 @@ def _differs(
         result.differing.append(Differing(change.address, where, fields))
         return
     if not writer.can_replace(change.address):
-        reason = (
+        shared = (
             "declared by an entry for several targets: change it there for all, or under "
             "its overrides for this one"
         )
-        result.differing.append(Differing(change.address, where, fields, reason=reason))
+        result.differing.append(Differing(change.address, where, fields, reason=shared))
         return
     r, d = change.remote, change.desired
     if isinstance(r, RemoteQrCode) and isinstance(d, QrCode):
