@@ -4,6 +4,7 @@ accounts (and a group, and translations), planned, applied and planned again."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from cli_runner import wasync
@@ -193,3 +194,18 @@ def test_validation_names_the_target_that_cannot_take_it(tmp_path: Path) -> None
     # At the account's place in the list, naming the target's address.
     line = dump({"templates": [entry], "qr_codes": [qr]}).splitlines().index("  - shop-nx") + 1
     assert no_qr.startswith(f"{root}/t.yaml:{line}:5: qr.shop-nx.8615800001111.poster: account: ")
+
+
+def test_the_fan_out_example_validates_and_plans_each_language_once(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "fan-out"
+    root = tmp_path / "fan-out"
+    shutil.copytree(example, root)
+    result = wasync("validate", root)
+    assert result.exit_code == 0, result.output
+    assert result.output == f"{root}: 12 templates, 3 QR codes in 2 files: valid\n"
+    text = wasync("plan", root).stdout
+    for lang in ("en_US", "es", "pt_BR"):
+        headline = f"order_shipped.{lang}: create on 3 targets (brand-a, brand-b, brand-d-nx."
+        assert headline in text, text
+    assert "counter: create on 2 numbers (brand-a.8615800001111, brand-a.8615800002222)" in text
+    assert "Plan: 15 to create, 0 to update, 0 to delete." in text
