@@ -81,6 +81,7 @@ def test_one_entry_three_accounts_round_trip(tmp_path: Path) -> None:
     ]
     # --target still picks one resource of a fanned-out entry.
     assert plan_json(root, "--target", "template.shop-a.order_shipped.en_US") == []
+    assert len(plan_json(root, "--target", "template.shop-b.order_shipped.en_US")) == 1
     # CAMS edits a template that is not under review: say shop-b's was rejected.
     emulator = cams_emulator(root, "shop-b")
     (stored,) = emulator.templates("space-b")

@@ -1,6 +1,11 @@
 """Load a spec folder: every ``*.yaml`` / ``*.yml`` under it (except ``wasync.yaml`` and
 hidden folders), in sorted order, into the canonical ``Desired`` state.
 
+An entry may stand for several resources (``wasync.spec.fanout``: several accounts or
+numbers, per-target overrides, translations); each is a resource of its own, with the
+address and checks a one-target entry has, and its problems point at where the entry
+writes the field at fault.
+
 Each resource is validated on its own, so every problem names the resource's address; then
 come the checks across resources (duplicate addresses, accounts) and WhatsApp's rules. All
 problems of a run are collected and returned together (``wasync.loading`` raises them as one

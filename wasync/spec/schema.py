@@ -94,7 +94,9 @@ def _fan_out(defs: dict[str, Any]) -> None:
     ``overrides`` (every field but the identity, per target), and a template's
     ``translations`` (each language's components, in the entry's structure)."""
     defs["GroupRef"] = GROUP_REF
-    for name, identity in (("QrCode", ("account", "phone", "label")),
+    # ``phone`` may be overridden where an entry fans out over accounts (each account's
+    # own number); the loader refuses it where the entry fans out over numbers.
+    for name, identity in (("QrCode", ("account", "label")),
                            ("Template", ("account", "name", "language"))):  # fmt: skip
         model = defs[name]
         props = model["properties"]
