@@ -10,11 +10,12 @@ from cli_runner import wasync
 from newcomer.support import cams_emulator
 from ruamel.yaml import YAML
 
+# qps: 1000: pacing at the documented rates is not what these tests are about.
 CONFIG = """\
 accounts:
-  shop-a: {provider: cams, endpoint: sandbox, cust_space_id: space-a}
-  shop-b: {provider: cams, endpoint: sandbox, cust_space_id: space-b}
-  shop-c: {provider: cams, endpoint: sandbox, cust_space_id: space-c}
+  shop-a: {provider: cams, endpoint: sandbox, cust_space_id: space-a, qps: 1000}
+  shop-b: {provider: cams, endpoint: sandbox, cust_space_id: space-b, qps: 1000}
+  shop-c: {provider: cams, endpoint: sandbox, cust_space_id: space-c, qps: 1000}
 """
 
 

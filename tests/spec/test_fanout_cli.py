@@ -13,11 +13,12 @@ from ruamel.yaml import YAML
 
 from .helpers import dump, folder
 
+# qps: 1000: pacing at the documented rates is not what these tests are about.
 CONFIG = """\
 accounts:
-  shop-a: {provider: cams, endpoint: sandbox, cust_space_id: space-a}
-  shop-b: {provider: cams, endpoint: sandbox, cust_space_id: space-b}
-  shop-c: {provider: cams, endpoint: sandbox, cust_space_id: space-c}
+  shop-a: {provider: cams, endpoint: sandbox, cust_space_id: space-a, qps: 1000}
+  shop-b: {provider: cams, endpoint: sandbox, cust_space_id: space-b, qps: 1000}
+  shop-c: {provider: cams, endpoint: sandbox, cust_space_id: space-c, qps: 1000}
   shop-nx: {provider: nxcloud, endpoint: sandbox, appkey: nx-key}
   shop-meta: {provider: meta, endpoint: sandbox, waba_id: "100200300400500"}
 groups:
