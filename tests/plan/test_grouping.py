@@ -92,3 +92,25 @@ def test_groups_are_only_of_changes_that_show_the_same() -> None:
         "prefilled_message",
         "image",
     ]
+
+
+def test_what_cannot_be_applied_is_listed_once_for_all_its_targets() -> None:
+    desired, remote = [], []
+    for name in BRANDS:
+        d = tpl("order_shipped", account=name, components=NEW)
+        desired.append(d)
+        old = "Your order {{1}} shipped." if name != "brand-13" else "Order {{1}} sent."
+        remote.append(rtpl(d, status="APPROVED", components=(body(old, "12345"),)))
+    data = make_plan(desired, remote, accounts=ACCOUNTS).data()
+    out = text.to_text(data)
+    cannot = out.split("Cannot be applied")[1].split("\n\n")[0].splitlines()[1:]
+    # One line for the 40 (the remote text differs on brand-13, the reason does not), and
+    # its way out.
+    assert len(cannot) == 2, cannot
+    assert cannot[0].startswith(
+        "  x order_shipped.en_US on 40 accounts (brand-00, brand-01, "
+    ) and cannot[0].endswith(
+        "brand-39) (update): APPROVED: CAMS cannot modify an approved template"
+    )
+    md = markdown.render(data)
+    assert md.count(":no_entry: `order_shipped.en_US on 40 accounts (brand-00, ") == 1

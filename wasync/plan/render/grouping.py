@@ -12,7 +12,7 @@ keeps one change per resource: this is presentation only, and reads the plan's d
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from wasync.plan.render.common import Data
@@ -103,20 +103,44 @@ class Group:
         return [str(c["address"]) for c in self.changes]
 
 
-def group_changes(changes: Sequence[Data], *, least: int = 2) -> list[Group]:
-    """``changes`` (in plan order) as groups of identical ones, each where its first member
-    is; runs of fewer than ``least`` stay one change per group."""
+def _noted(change: Data) -> str:
+    """What a list of blocked or hazardous changes shows of one: not its fields."""
+    _, resource = split_address(change)
+    same = [change["kind"], change["action"], resource, change["hazards"], change["blocked"]]
+    return json.dumps(same, sort_keys=True, default=str)
+
+
+def once(changes: Sequence[Data]) -> list[Data]:
+    """``changes`` for a list that shows each one's address, action and notes (what cannot
+    be applied, what needs attention): those alike on several targets as one, its address
+    ``order_shipped.en_US on 40 accounts (shop-a, ...)``."""
+    out: list[Data] = []
+    for group in group_changes(changes, key=_noted):
+        if len(group.changes) == 1:
+            out.append(group.first)
+        else:
+            targets = group.targets
+            where = f"{group.resource} on {len(targets)} {group.noun} ({', '.join(targets)})"
+            out.append({**group.first, "address": where})
+    return out
+
+
+def group_changes(
+    changes: Sequence[Data], *, least: int = 2, key: Callable[[Data], str] = _key
+) -> list[Group]:
+    """``changes`` (in plan order) as groups of identical ones (by ``key``), each where its
+    first member is; runs of fewer than ``least`` stay one change per group."""
     by_key: dict[str, list[Data]] = {}
     order: list[str] = []
     for change in changes:
-        key = _key(change)
-        if key not in by_key:
-            by_key[key] = []
-            order.append(key)
-        by_key[key].append(change)
+        key_ = key(change)
+        if key_ not in by_key:
+            by_key[key_] = []
+            order.append(key_)
+        by_key[key_].append(change)
     groups: list[Group] = []
-    for key in order:
-        members = by_key[key]
+    for k in order:
+        members = by_key[k]
         if len(members) >= least and len(members) > 1:
             groups.append(Group(tuple(members)))
         else:

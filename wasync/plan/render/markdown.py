@@ -128,7 +128,7 @@ def _table(accounts: Sequence[Data]) -> str:
 
 def _cannot_apply(data: Data) -> list[str]:
     lines = []
-    for c in common.blocked_changes(data):
+    for c in grouping.once(common.blocked_changes(data)):
         line = f"- :no_entry: {_code(c['address'])} ({c['action']}): {_esc(c['blocked']['reason'])}"
         if common.way_out(c):
             line += f"<br>**Way out:** {_esc(common.way_out(c))}"
@@ -138,7 +138,7 @@ def _cannot_apply(data: Data) -> list[str]:
 
 def _attention(data: Data) -> list[str]:
     lines = [f"- :no_entry: {_esc(common.threshold_line(v))}" for v in data["threshold_violations"]]
-    for c in data["changes"]:
+    for c in grouping.once(data["changes"]):
         if c["hazards"] and not c["blocked"]:
             reasons = "; ".join(h["reason"] for h in c["hazards"])
             lines.append(f"- :warning: {_code(c['address'])} ({c['action']}): {_esc(reasons)}")

@@ -85,7 +85,7 @@ def _blocks(data: Data) -> Iterator[list[Line]]:
     for group in grouping.group_changes(changes):
         yield [[]]
         yield _change(group.first) if len(group.changes) == 1 else _grouped(group)
-    blocked = common.blocked_changes(data)
+    blocked = grouping.once(common.blocked_changes(data))
     if blocked:
         yield [[]]
         lines: list[Line] = [[(f"{common.CANNOT_APPLY} ({common.CANNOT_APPLY_NOTE}):", None)]]
