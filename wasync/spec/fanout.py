@@ -397,11 +397,12 @@ def _merge(base: Any, given: Any, path: DataPath, at: DataPath, problems: list[F
             here = (*path, key)
             if key in SHARED:
                 if value != base.get(key):
+                    has = f"has {base[key]!r}" if key in base else "leaves it out"
                     problems.append(
                         FanProblem(
                             (*at, *here),
-                            f"shared by every language: the entry has {base.get(key)!r}; "
-                            "a translation changes only texts and examples",
+                            f"shared by every language: the entry {has}; a translation "
+                            "changes only texts and examples (set it on the entry)",
                         )
                     )
                 continue
