@@ -301,3 +301,52 @@ def test_the_editor_schema_takes_fan_out_and_refuses_identity_overrides() -> Non
         (["templates", 0, "account", 0], "required"),
         (["templates", 0, "overrides", "shop-a"], "additionalProperties"),
     ]
+
+
+def test_pins_of_a_fanned_out_entry_go_under_its_overrides(tmp_path: Path) -> None:
+    from wasync.spec.write import write_pins
+
+    path = tmp_path / "q.yaml"
+    before = (
+        "qr_codes:\n"
+        "  # the counters\n"
+        "  - account: shop-a\n"
+        "    phone: {group: counters}   # every counter\n"
+        "    label: counter\n"
+        "    prefilled_message: Hi\n"
+        "    overrides:\n"
+        '      "8615800002222": {prefilled_message: Hola}\n'
+        "  - account: shop-a\n"
+        '    phone: "8615800001111"\n'
+        "    label: other\n"
+        "    prefilled_message: Hi\n"
+    )
+    path.write_text(before, encoding="utf-8")
+    missing = write_pins(
+        path,
+        {
+            "qr.shop-a.8615800001111.counter": "C1",
+            "qr.shop-a.8615800002222.counter": "C2",
+            "qr.shop-a.8615800001111.other": "C3",
+            "qr.shop-a.8615800001111.gone": "C4",
+        },
+    )
+    assert missing == ["qr.shop-a.8615800001111.gone"]
+    after = path.read_text(encoding="utf-8")
+    assert after == (
+        "qr_codes:\n"
+        "  # the counters\n"
+        "  - account: shop-a\n"
+        "    phone: {group: counters}   # every counter\n"
+        "    label: counter\n"
+        "    prefilled_message: Hi\n"
+        "    overrides:\n"
+        '      "8615800002222": {prefilled_message: Hola, code: C2}\n'
+        '      "8615800001111":\n'
+        "        code: C1\n"
+        "  - account: shop-a\n"
+        '    phone: "8615800001111"\n'
+        "    label: other\n"
+        "    prefilled_message: Hi\n"
+        "    code: C3\n"
+    )

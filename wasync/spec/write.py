@@ -419,8 +419,12 @@ def check_only_pins_changed(
             continue
         added = new_lines[j1:j2]
         pinned = all(pin_line(line) for line in added)
-        # A pin adds a line, or changes lines one for one (a code: line, a flow entry).
+        # A pin adds a line, or changes lines one for one (a code: line, a flow entry), or
+        # both at once: each line it changes goes on in a pinned line (a flow entry that
+        # takes a code), next to pins of new lines.
         if pinned and (tag == "insert" or (tag == "replace" and i2 - i1 == j2 - j1)):
+            continue
+        if pinned and tag == "replace" and all(_goes_on(old, added) for old in old_lines[i1:i2]):
             continue
         if tag == "replace" and i2 - i1 == j2 - j1:  # line for line: the first unpinned one
             gone = [i1 + k for k, line in enumerate(added) if not pin_line(line)]
@@ -440,6 +444,13 @@ def check_only_pins_changed(
 def plain(node: Any) -> Any:
     """A loaded node as plain data (dicts, lists, str and the scalars YAML read)."""
     return _plain(node)
+
+
+def _goes_on(old: str, added: Sequence[str]) -> bool:
+    """Whether ``old`` (a line that is not blank) goes on at the start of one of ``added``,
+    its closing brackets aside: a flow entry that took a key."""
+    stem = old.rstrip().rstrip("}]").rstrip()
+    return bool(stem.strip()) and any(line.startswith(stem) for line in added)
 
 
 def _plain(node: Any) -> Any:
