@@ -102,3 +102,40 @@ def test_every_language_of_every_target_is_one_resource(
         assert footer == {"type": "FOOTER", "text": "Thanks"}
         assert r.data["category"] == "UTILITY" and "translations" not in r.data
         assert r.language == (None if language == "en_US" else language)
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["shop-a", "x", "{{1}}", ""]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["group", "text", "components", "type", "buttons", "shop-a", "es"]),
+            inner,
+            max_size=3,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {"account": JSONISH, "name": st.just("n"), "language": st.just("en")},
+        optional={
+            "phone": JSONISH,
+            "overrides": JSONISH,
+            "translations": JSONISH,
+            "components": JSONISH,
+            "code": JSONISH,
+        },
+    ),  # fmt: skip
+    st.sampled_from(["templates", "qr_codes"]),
+)
+def test_any_entry_expands_or_says_what_is_wrong(raw: dict[str, Any], kind: str) -> None:
+    """Whatever an entry holds, expansion gives resources or problems, never an exception;
+    and a problem's place is inside the entry."""
+    resources, problems = expand(kind, raw, {"g": ("shop-a", "shop-b")})
+    assert not (resources and problems)
+    for p in problems:
+        assert p.at and p.message
