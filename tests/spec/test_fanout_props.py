@@ -129,7 +129,7 @@ JSONISH = st.recursive(
             "components": JSONISH,
             "code": JSONISH,
         },
-    ),  # fmt: skip
+    ),
     st.sampled_from(["templates", "qr_codes"]),
 )
 def test_any_entry_expands_or_says_what_is_wrong(raw: dict[str, Any], kind: str) -> None:
