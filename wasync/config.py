@@ -165,12 +165,16 @@ class Config(BaseModel):
     locations: dict[str, Location] = Field(
         default_factory=dict, description="Where each account is declared, by account name."
     )
+    groups: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Named lists of accounts or numbers, for entries that fan out to them.",
+    )
 
 
 # --- loading wasync.yaml -------------------------------------------------------------------
 
 ACCOUNT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
-TOP_LEVEL_KEYS = ("accounts",)
+TOP_LEVEL_KEYS = ("accounts", "groups")
 # $$ is a literal $; ${NAME} is an environment variable; a lone ${ is an error.
 _REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -273,7 +277,8 @@ class _Reader:
             if account is not None:
                 accounts[name] = account
                 locations[name] = self.positions.locate(("accounts", name), key=True)
-        config = Config(root=directory, accounts=accounts, locations=locations)
+        groups = _Groups(self).read(data, declared)
+        config = Config(root=directory, accounts=accounts, locations=locations, groups=groups)
         return ConfigLoad(config, self.problems, frozenset(declared), path)
 
     def _top_level(self, data: Any) -> dict[str, Any]:
@@ -290,7 +295,7 @@ class _Reader:
         for key in data:
             if key not in TOP_LEVEL_KEYS:
                 guess = did_you_mean(key, TOP_LEVEL_KEYS)
-                hint = f"did you mean `{guess}`?" if guess else "allowed: accounts"
+                hint = f"did you mean `{guess}`?" if guess else "allowed: accounts, groups"
                 if key in ("templates", "qr_codes"):
                     hint = "templates and QR codes go in their own spec files, not wasync.yaml"
                 self.error((key,), f"unknown key; {hint}", key=True)
@@ -338,7 +343,9 @@ class _Reader:
             return None
         for field in kind.credentials:
             secret = values.get(field)
-            if isinstance(secret, str):
+            # An unset ${VAR} left as written (offline validation) is no secret: registering
+            # its text would mask every later mention of the reference, e.g. in a schema.
+            if isinstance(secret, str) and (secret != raw.get(field) or "${" not in secret):
                 register_secret(secret)
         model = kind.account_model
         try:
@@ -437,6 +444,68 @@ class _Reader:
         return len(self.problems) == before
 
 
+GROUPS_HELP = (
+    "a group is a list of accounts (for `account: {group: NAME}`) or of business numbers "
+    "(for `phone: {group: NAME}`)"
+)
+_PHONE = re.compile(r"[0-9]{6,15}")
+
+
+class _Groups:
+    """``groups:``: named lists of accounts or numbers that spec entries fan out to."""
+
+    def __init__(self, reader: _Reader) -> None:
+        self.reader = reader
+
+    def read(self, data: Any, declared: Collection[str]) -> dict[str, tuple[str, ...]]:
+        raw = data.get("groups") if isinstance(data, dict) else None
+        if raw is None:
+            return {}
+        error = self.reader.error
+        if not isinstance(raw, dict):
+            error(("groups",), f"expected a mapping of group names to lists, got {describe(raw)}")
+            return {}
+        out: dict[str, tuple[str, ...]] = {}
+        for name, members in raw.items():
+            at: DataPath = ("groups", name)
+            if not ACCOUNT_NAME.fullmatch(name):
+                error(
+                    at,
+                    f"{name!r} is not a valid group name; use lowercase letters, digits, - "
+                    "and _, starting with a letter or digit",
+                    key=True,
+                )
+                continue
+            if not isinstance(members, list) or not members:
+                got = "an empty list" if members == [] else describe(members)
+                error(at, f"expected a list of accounts or numbers, got {got}; {GROUPS_HELP}")
+                continue
+            ok = True
+            seen: set[str] = set()
+            for i, member in enumerate(members):
+                if not isinstance(member, str):
+                    quote = " (write numbers in quotes)" if isinstance(member, int) else ""
+                    error((*at, i), f"expected text, got {describe(member)}{quote}")
+                    ok = False
+                elif member in seen:
+                    error((*at, i), f"{member!r} is listed twice; list each once")
+                    ok = False
+                elif member not in declared and not _PHONE.fullmatch(member):
+                    guess = did_you_mean(member, sorted(declared))
+                    hint = f"did you mean {guess!r}? " if guess else ""
+                    error(
+                        (*at, i),
+                        f"{member!r} is neither an account of this file nor a business "
+                        f"number (6 to 15 digits); {hint}{GROUPS_HELP}",
+                    )
+                    ok = False
+                if isinstance(member, str):
+                    seen.add(member)
+            if ok:
+                out[name] = tuple(members)
+        return out
+
+
 def _expand(text: str, resolve_env: bool = True) -> tuple[str, list[str]]:
     """``text`` with ``${VAR}`` read from the environment, and what went wrong (an unset
     variable is fine when not ``resolve_env``: the reference stays as it is)."""
@@ -516,7 +585,19 @@ def config_schema(kinds: Iterable[AccountKind]) -> dict[str, Any]:
                 "minProperties": 1,
                 "propertyNames": {"pattern": f"^{ACCOUNT_NAME.pattern}$"},
                 "additionalProperties": accounts,
-            }
+            },
+            "groups": {
+                "description": "Named lists of accounts or of business numbers, that a spec "
+                "entry fans out to with account: {group: NAME} or phone: {group: NAME}.",
+                "type": "object",
+                "propertyNames": {"pattern": f"^{ACCOUNT_NAME.pattern}$"},
+                "additionalProperties": {
+                    "type": "array",
+                    "minItems": 1,
+                    "uniqueItems": True,
+                    "items": {"type": "string"},
+                },
+            },
         },
         "$defs": defs,
     }

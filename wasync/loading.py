@@ -99,6 +99,7 @@ def load_desired(
             limits=limits,
             providers=_all_traits(),
             check_files=check_files,
+            groups=config.config.groups,
         )
         problems += account_use_problems(config.config, loaded)
         if config.problems and not config.declared:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -176,6 +176,9 @@ Component = Annotated[Header | Body | Footer | Buttons | Carousel, Field(discrim
 class QrCode(Strict):
     """A message QR code that should exist on a business phone number."""
 
+    # What a spec entry may hold besides the fields (``wasync.spec.fanout``).
+    ENTRY_KEYS: ClassVar[tuple[str, ...]] = ("overrides",)
+
     account: str
     phone: str = Field(description="Business number: country code then number, digits only.")
     label: str = Field(description="Your name for this code; part of its address.")
@@ -193,6 +196,8 @@ class QrCode(Strict):
 
 class Template(Strict):
     """A message template that should exist, identified by name and language."""
+
+    ENTRY_KEYS: ClassVar[tuple[str, ...]] = ("overrides", "translations")
 
     account: str
     phone: str | None = Field(

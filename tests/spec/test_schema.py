@@ -33,7 +33,7 @@ DRAFT7_KEYWORDS = {
     "$schema", "$ref", "$defs", "title", "description", "type", "properties",
     "additionalProperties", "required", "items", "enum", "const", "default", "anyOf",
     "allOf", "if", "then", "else", "propertyNames", "pattern", "minProperties", "format",
-    "writeOnly", "minimum", "maximum", "exclusiveMinimum",
+    "writeOnly", "minimum", "maximum", "exclusiveMinimum", "minItems", "uniqueItems",
 }  # fmt: skip
 
 
@@ -70,7 +70,7 @@ def test_the_schemas_name_their_dialect_and_title() -> None:
     assert spec["$schema"] == config["$schema"] == "http://json-schema.org/draft-07/schema#"
     assert (spec["title"], config["title"]) == ("wasync spec file", "wasync.yaml")
     assert set(spec["properties"]) == {"qr_codes", "templates"}
-    assert set(config["properties"]) == {"accounts"}
+    assert set(config["properties"]) == {"accounts", "groups"}
     assert spec["additionalProperties"] is config["additionalProperties"] is False
 
 

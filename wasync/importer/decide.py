@@ -81,6 +81,13 @@ def _differs(
     if not overwrite:
         result.differing.append(Differing(change.address, where, fields))
         return
+    if not writer.can_replace(change.address):
+        shared = (
+            "declared by an entry for several targets: change it there for all, or under "
+            "its overrides for this one"
+        )
+        result.differing.append(Differing(change.address, where, fields, reason=shared))
+        return
     r, d = change.remote, change.desired
     if isinstance(r, RemoteQrCode) and isinstance(d, QrCode):
         entry: JsonDict = qr_entry(r, d.label, d)

@@ -7,6 +7,7 @@ apply writes pins (``wasync.spec.write``), or it is left alone and the pins repo
 from __future__ import annotations
 
 import contextlib
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,9 +17,17 @@ from wasync.importer.result import ImportResult
 from wasync.model import JsonDict, Remote
 from wasync.plan import plan
 from wasync.spec.load import LoadedSpecs
-from wasync.spec.write import PinWriteError, SpecFile, check_only_pins_changed, write_atomically
+from wasync.spec.write import (
+    PinWriteError,
+    SpecFile,
+    check_only_pins_changed,
+    plain,
+    write_atomically,
+)
 
 IMPORTED_DIR = "imported"
+# Templates that several accounts hold alike, as one entry for all of them (fan-out).
+SHARED_TEMPLATES = "shared-templates.yaml"
 
 
 class ImportBugError(RuntimeError):
@@ -55,6 +64,15 @@ class Writer:
         path = self.directory / IMPORTED_DIR / f"{self.target.name}-{stem}.yaml"
         self._added[path].append((address, kind, entry, notes))
 
+    def can_replace(self, address: str) -> bool:
+        """Whether ``address`` has an entry of its own to rewrite (not one entry for several
+        targets, whose rewrite would change the others too)."""
+        where = self.specs.source_map.locate(address)
+        if where is None:
+            return False
+        kind = "qr_codes" if address.startswith("qr.") else "templates"
+        return self._open(Path(where.file)).index_of(kind, address) is not None
+
     def replace(self, address: str, entry: JsonDict) -> None:
         """``entry`` in place of the spec entry at ``address``, in its own file."""
         where = self.specs.source_map.locate(address)
@@ -84,7 +102,10 @@ class Writer:
             done = [(address, str(path), code) for address, code in sorted(pins.items())]
             if path not in self._edited and path not in self._added:
                 try:
-                    check_only_pins_changed(spec.original, spec.render(), pins.values())
+                    # an entry for several targets takes its pins under overrides
+                    targets = {part for a in pins for part in a.split(".")[1:3]}
+                    keys = ["overrides", *sorted(targets)]
+                    check_only_pins_changed(spec.original, spec.render(), pins.values(), keys=keys)
                 except PinWriteError as exc:
                     del self.files[path], self.pins[path]  # not written: left as it is
                     result.unpinned += [(*d, str(exc)) for d in done]
@@ -96,10 +117,17 @@ class Writer:
         self._set_pins(result)
         for path, items in sorted(self._added.items()):
             spec = self._open(path, header=_header(self.target.name))
+            added = []
             for address, kind, entry, notes in sorted(items, key=lambda x: x[0]):
-                spec.append(kind, entry, notes=notes)
                 self.written[address] = entry
-            result.added[str(path)] = sorted(a for a, *_ in items)
+                folded = self._fold(entry) if kind == "templates" and not notes else None
+                if folded is not None:
+                    result.added.setdefault(str(folded), []).append(address)
+                    continue
+                spec.append(kind, entry, notes=notes)
+                added.append(address)
+            if added:
+                result.added[str(path)] = added
         changed = {path: spec for path, spec in self.files.items() if spec.changed}
         if not changed:
             return
@@ -118,6 +146,34 @@ class Writer:
                 with contextlib.suppress(OSError):
                     (self.directory / IMPORTED_DIR).rmdir()
             raise
+
+    def _fold(self, entry: JsonDict) -> Path | None:
+        """Fold a new template ``entry`` into an imported entry of other accounts that is the
+        same but for ``account``: one entry with the list of accounts, in
+        ``imported/shared-templates.yaml`` (moved there from an account's own file). The
+        folder of the spec file it went to; None where no entry is the same."""
+        me = self.target.name
+        same = _but_account(entry)
+        folder = self.directory / IMPORTED_DIR
+        shared_path = folder / SHARED_TEMPLATES
+        paths = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+        if shared_path in self.files and shared_path not in paths:
+            paths.insert(0, shared_path)  # made earlier in this run
+        for path in paths:
+            spec = self._open(path)
+            for index, raw in enumerate(spec.data.get("templates") or ()):
+                names = _accounts_of(raw)
+                if names is None or me in names or _but_account(plain(raw)) != same:
+                    continue
+                shared = self._open(shared_path, header=SHARED_HEADER)
+                if path == shared_path:
+                    spec.replace("templates", index, {**plain(raw), "account": [*names, me]})
+                else:
+                    spec.remove("templates", index)
+                    shared.append("templates", {**plain(raw), "account": [*names, me]})
+                self._edited.update({path, shared_path})
+                return shared_path
+        return None
 
     def _prove(self, remote: Remote) -> None:
         """The folder as written loads, and plans as no change for every entry written."""
@@ -140,6 +196,30 @@ class Writer:
         lost = [a for a in lost if a in pinned]
         if lost:
             raise ImportBugError(f"entries pinned lost their code: {', '.join(lost)}")
+
+
+def _but_account(entry: JsonDict) -> str:
+    return json.dumps({k: v for k, v in entry.items() if k != "account"}, sort_keys=True)
+
+
+def _accounts_of(raw: object) -> list[str] | None:
+    """The accounts of an entry that may take one more: ``account:`` one name or a list
+    of names, and nothing per target (no groups, overrides or translations)."""
+    if not isinstance(raw, dict) or "overrides" in raw or "translations" in raw:
+        return None
+    account = raw.get("account")
+    if isinstance(account, str):
+        return [account]
+    if isinstance(account, list) and all(isinstance(a, str) for a in account):
+        return [str(a) for a in account]
+    return None
+
+
+SHARED_HEADER = (
+    "Written by `wasync import`: templates that several accounts hold alike, one entry for\n"
+    "all of them (account: [...]). Edit freely; give one account other values with\n"
+    "overrides: {<account>: {...}}."
+)
 
 
 def _header(account: str) -> str:

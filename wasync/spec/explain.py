@@ -248,7 +248,8 @@ def _explain_one(item: Any, root: Any, data: Any, shown_as: Mapping[str, str]) -
         keys = list(model.model_fields) if _is_model(model) else []
         message = "unknown key"
         if keys:
-            guess = did_you_mean(key, keys)
+            # also what an entry may add to its fields (fan-out: overrides, translations)
+            guess = did_you_mean(key, [*keys, *getattr(model, "ENTRY_KEYS", ())])
             message += f"; did you mean `{guess}`?" if guess else ""
             message += f" (allowed: {', '.join(keys)})"
         return Finding(path, message, at=path, key=True)

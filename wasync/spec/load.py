@@ -1,6 +1,11 @@
 """Load a spec folder: every ``*.yaml`` / ``*.yml`` under it (except ``wasync.yaml`` and
 hidden folders), in sorted order, into the canonical ``Desired`` state.
 
+An entry may stand for several resources (``wasync.spec.fanout``: several accounts or
+numbers, per-target overrides, translations); each is a resource of its own, with the
+address and checks a one-target entry has, and its problems point at where the entry
+writes the field at fault.
+
 Each resource is validated on its own, so every problem names the resource's address; then
 come the checks across resources (duplicate addresses, accounts) and WhatsApp's rules. All
 problems of a run are collected and returned together (``wasync.loading`` raises them as one
@@ -24,6 +29,7 @@ from wasync.errors import Location, Problem
 from wasync.model import Desired, QrCode, Template, address_of
 from wasync.spec import CONFIG_FILE
 from wasync.spec.explain import describe, did_you_mean, explain, format_path
+from wasync.spec.fanout import FannedPositions, expand, is_fanned
 from wasync.spec.rules import Ctx, check
 from wasync.spec.yaml import (
     DEFAULT_LIMITS,
@@ -150,8 +156,10 @@ class _Loader:
         limits: Limits,
         providers: Sequence[ProviderTraits],
         check_files: bool = True,
+        groups: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.check_files = check_files
+        self.groups = groups or {}
         self.accounts = accounts
         self.declared = declared
         self.limits = limits
@@ -232,6 +240,46 @@ class _Loader:
         positions: Positions,
         base: DataPath,
     ) -> None:
+        if is_fanned(raw):
+            self._fanned(kind, model, raw, positions, base)
+        else:
+            self._one(kind, model, raw, positions, base)
+
+    def _fanned(
+        self,
+        kind: str,
+        model: type[QrCode] | type[Template],
+        raw: dict[str, Any],
+        positions: Positions,
+        base: DataPath,
+    ) -> None:
+        """An entry with several targets or languages: each resource checked on its own
+        (a problem names its address), the same problem of every target said once."""
+        resources, problems = expand(kind, raw, self.groups)
+        entry = format_path(base)
+        for p in problems:
+            self.problems.append(
+                Problem(
+                    p.message,
+                    positions.locate((*base, *p.at), key=p.key),
+                    entry,
+                    format_path(p.field if p.field is not None else p.at),
+                )
+            )
+        before, warned = len(self.problems), len(self.warnings)
+        for resource in resources:
+            self._one(kind, model, resource.data, FannedPositions(positions, base, resource), base)
+        self.problems[before:] = _said_once(self.problems[before:])
+        self.warnings[warned:] = _said_once(self.warnings[warned:])
+
+    def _one(
+        self,
+        kind: str,
+        model: type[QrCode] | type[Template],
+        raw: Any,
+        positions: Positions,
+        base: DataPath,
+    ) -> None:
         ctx = Ctx(address_of(kind, raw) or format_path(base), positions, base, files=self.directory)
         try:
             resource = model.model_validate(raw, strict=True)
@@ -286,6 +334,28 @@ class _Loader:
             self.pinned[key] = here
 
 
+def _said_once(problems: list[Problem]) -> list[Problem]:
+    """The problems of one entry's resources, each said once: the same message at the same
+    place for several targets names the first, and how many more share it."""
+    groups: dict[tuple[str, Location | None, str | None], list[Problem]] = {}
+    for p in problems:
+        groups.setdefault((p.message, p.location, p.field), []).append(p)
+    out = []
+    for same in groups.values():
+        first = same[0]
+        if len(same) > 1:
+            others = [p.address for p in same[1:] if p.address]
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            first = Problem(
+                f"{first.message} (also {len(others)} more of this entry: {shown})",
+                first.location,
+                first.address,
+                first.field,
+            )
+        out.append(first)
+    return out
+
+
 def read_specs(
     directory: Path,
     accounts: Mapping[str, ProviderTraits],
@@ -294,6 +364,7 @@ def read_specs(
     limits: Limits = DEFAULT_LIMITS,
     providers: Sequence[ProviderTraits] = (),
     check_files: bool = True,
+    groups: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[LoadedSpecs, list[Problem]]:
     """Load and check every spec file under ``directory``: what they declare, and every
     problem found (none raised).
@@ -302,9 +373,11 @@ def read_specs(
     in ``declared`` (default: those of ``accounts``) that failed to load are not usable, but
     specs that name them are not also reported as naming unknown accounts. ``providers``
     are the traits of every provider there is, for advice on where a resource can go.
-    Without ``check_files``, files the specs name (media samples) are not looked for."""
+    Without ``check_files``, files the specs name (media samples) are not looked for.
+    ``groups`` are wasync.yaml's named lists of accounts or numbers, for entries that fan
+    out to a group (``account: {group: NAME}``)."""
     if declared is None:
         declared = frozenset(accounts)
-    loader = _Loader(accounts, declared, limits, providers, check_files)
+    loader = _Loader(accounts, declared, limits, providers, check_files, groups)
     loaded = loader.load(directory)
     return loaded, loader.problems

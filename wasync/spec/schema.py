@@ -58,7 +58,88 @@ def spec_schema() -> dict[str, Any]:
     """
     schema = tagged_unions(SpecFile.model_json_schema())
     schema.pop("title", None)
+    _fan_out(schema["$defs"])
     return {"$schema": SCHEMA_DIALECT, "title": TITLE, **schema}
+
+
+# --- fan-out (wasync.spec.fanout): what an entry may add to a resource's own fields -------
+
+NAME_PATTERN = "^[a-z0-9][a-z0-9_-]*$"
+GROUP_REF = {
+    "type": "object",
+    "description": "A group of wasync.yaml (its `groups:`): every account or number in it.",
+    "additionalProperties": False,
+    "required": ["group"],
+    "properties": {"group": {"type": "string", "pattern": NAME_PATTERN}},
+}
+
+
+def _targets(one: dict[str, Any], what: str, nullable: bool = False) -> dict[str, Any]:
+    """One value (``one``), a non-empty list of values or groups, or one group."""
+    single = {**one, "type": ["string", "null"]} if nullable else one
+    single.pop("title", None)
+    single.pop("default", None)
+    item = {"if": {"type": "object"}, "then": {"$ref": "#/$defs/GroupRef"}, "else": single}
+    return {
+        "description": f"{single.get('description', what).rstrip('.')}; or a list of {what}s "
+        "and {group: NAME}, or {group: NAME}: the entry is then one resource per target.",
+        "if": {"type": "array"},
+        "then": {"type": "array", "minItems": 1, "items": item},
+        "else": item,
+    }
+
+
+def _fan_out(defs: dict[str, Any]) -> None:
+    """Fan-out in the resources' schemas: ``account``/``phone`` lists and groups,
+    ``overrides`` (every field but the identity, per target), and a template's
+    ``translations`` (each language's components, in the entry's structure)."""
+    defs["GroupRef"] = GROUP_REF
+    # ``phone`` may be overridden where an entry fans out over accounts (each account's
+    # own number); the loader refuses it where the entry fans out over numbers.
+    for name, identity in (("QrCode", ("account", "label")),
+                           ("Template", ("account", "name", "language"))):  # fmt: skip
+        model = defs[name]
+        props = model["properties"]
+        override = {
+            "type": "object",
+            "description": "Fields that differ for this target; each replaces the entry's.",
+            "additionalProperties": False,
+            "properties": {k: v for k, v in props.items() if k not in identity},
+        }
+        defs[f"{name}Override"] = override
+        props["account"] = _targets(
+            {**props["account"], "description": "An account of wasync.yaml."}, "account"
+        )
+        props["phone"] = _targets(dict(props["phone"]), "number", nullable=name == "Template")
+        props["overrides"] = {
+            "type": "object",
+            "description": "Per target (an account, or a number when the entry fans out over "
+            "numbers): the fields that differ for it. Not the fields that say which resource "
+            "it is.",
+            "additionalProperties": {"$ref": f"#/$defs/{name}Override"},
+        }
+        if name == "QrCode":  # an account's number may come from its override
+            model["required"] = [r for r in model["required"] if r != "phone"]
+    defs["Template"]["properties"]["translations"] = {
+        "type": "object",
+        "description": "Other languages of this template, each its own resource sharing the "
+        "entry's name, category and structure: per language, its components in the same "
+        "order (only texts and examples; {} for one it does not change).",
+        "propertyNames": {"pattern": "^[A-Za-z]{2,3}(_[A-Za-z0-9]+)*$"},
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["components"],
+            "properties": {
+                "components": {
+                    "type": "array",
+                    "items": {"type": ["object", "null"]},
+                    "description": "The entry's components in order, with this language's "
+                    "texts and examples.",
+                }
+            },
+        },
+    }
 
 
 def tagged_union(tag: str, mapping: Mapping[str, str], description: str = "") -> dict[str, Any]:

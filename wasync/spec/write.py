@@ -110,6 +110,10 @@ class SpecFile:
         if len(entries) > 1:
             entries.yaml_set_comment_before_after_key(len(entries) - 1, before="\n")
 
+    def remove(self, kind: str, index: int) -> None:
+        """Take the entry at ``index`` out of the ``kind`` list."""
+        del self._entries(kind)[index]
+
     def replace(self, kind: str, index: int, entry: Mapping[str, Any]) -> None:
         """Make the entry at ``index`` equal ``entry``, changing only what differs."""
         entries = self._entries(kind)
@@ -118,15 +122,48 @@ class SpecFile:
     def pin(self, address: str, code: str) -> bool:
         """Set ``code:`` on the QR entry at ``address``: its value replaced where the entry
         has one (its quoting kept), else a new key after ``image`` (or the message), with
-        the comments around it left where they were. False if no entry has that address."""
+        the comments around it left where they were. An entry that fans out to several
+        numbers or accounts gets it under ``overrides: {<target>: {code: ...}}``. False if
+        no entry has that address."""
         index = self.index_of("qr_codes", address)
         if index is None:
-            return False
+            found = self.fanned_entry(address)
+            if found is None:
+                return False
+            entry, target = found
+            _pin_override(entry, target, code)
+            return True
         entry = self._entries("qr_codes")[index]
         if not isinstance(entry, CommentedMap):
             return False
         _pin(entry, code)
         return True
+
+    def fanned_entry(self, address: str) -> tuple[CommentedMap, str] | None:
+        """The QR entry that fans out to ``address`` (``qr.<account>.<phone>.<label>``), and
+        the target it is there (its number, or its account); an entry naming the target
+        in a list comes before one naming a group (the groups are in wasync.yaml)."""
+        parts = address.split(".")
+        if len(parts) != 4 or parts[0] != "qr":
+            return None
+        _, account, phone, label = parts
+        by_group = None
+        for raw in self.data.get("qr_codes") or ():
+            if not isinstance(raw, CommentedMap) or raw.get("label") != label:
+                continue
+            for fixed, fixed_value, fanned, target in (
+                ("account", account, "phone", phone),
+                ("phone", phone, "account", account),
+            ):
+                if raw.get(fixed) != fixed_value:
+                    continue
+                named = raw.get(fanned)
+                if isinstance(named, list) and target in named:
+                    return raw, target
+                groups = named if isinstance(named, list) else [named]
+                if by_group is None and any(isinstance(g, Mapping) for g in groups):
+                    by_group = (raw, target)
+        return by_group
 
     def render(self) -> str:
         out = io.StringIO()
@@ -287,6 +324,23 @@ def _pin(entry: CommentedMap, code: str) -> None:
         entry.ca.items["code"] = [None, None, CommentToken(below, token.start_mark, None), None]
 
 
+def _pin_override(entry: CommentedMap, target: str, code: str) -> None:
+    """``overrides: {<target>: {code: ...}}`` on a fanned-out entry: the target's code."""
+    overrides = entry.get("overrides")
+    if not isinstance(overrides, CommentedMap):
+        overrides = CommentedMap()
+        entry["overrides"] = overrides
+    fields = overrides.get(target)
+    if not isinstance(fields, CommentedMap):
+        fields = CommentedMap()
+        overrides[_text(target) if isinstance(target, str) else target] = fields
+    if "code" in fields:
+        old = fields["code"]
+        fields["code"] = type(old)(code) if isinstance(old, ScalarString) else _code_node(code)
+    else:
+        fields["code"] = _code_node(code)
+
+
 def _code_node(code: str) -> Any:
     """A code as YAML reads it back as the same text: plain where it can be, else quoted
     (an all-digit code would read as a number, ``NO`` or ``1E5`` as something else)."""
@@ -313,11 +367,18 @@ def pinned_text(path: Path, pins: Mapping[str, str]) -> tuple[str, str, list[str
     expected = _plain(spec.data)
     missing = [a for a in sorted(pins) if not spec.pin(a, pins[a])]
     pins = {a: c for a, c in pins.items() if a not in missing}
+    targets: list[str] = []
     for entry in expected.get("qr_codes") or ():
         if isinstance(entry, dict) and (code := pins.get(address_of("qr_codes", entry) or "")):
             entry["code"] = code
+    for i, entry in enumerate(spec.data.get("qr_codes") or ()):
+        # what pins of fanned-out entries added: their overrides, as the writer made them
+        overrides = entry.get("overrides") if isinstance(entry, CommentedMap) else None
+        if overrides is not None and _plain(overrides) != expected["qr_codes"][i].get("overrides"):
+            expected["qr_codes"][i]["overrides"] = _plain(overrides)
+            targets += [str(t) for t in overrides]
     text = spec.render()
-    check_only_pins_changed(spec.original, text, pins.values())
+    check_only_pins_changed(spec.original, text, pins.values(), keys=["overrides", *targets])
     try:
         reread = YAML(typ="rt").load(text.removeprefix("\ufeff"))
     except YAMLError as exc:  # pragma: no cover - a ruamel bug; refused, not written
@@ -338,33 +399,58 @@ def write_pins(path: Path, pins: Mapping[str, str]) -> list[str]:
     return missing
 
 
-def check_only_pins_changed(before: str, after: str, codes: Iterable[str]) -> None:
+def check_only_pins_changed(
+    before: str, after: str, codes: Iterable[str], *, keys: Iterable[str] = ()
+) -> None:
     """Every line that differs must be a pinned line: a new ``code:`` line, or the line of
-    an entry whose code changed (its ``code:`` line, or a one-line flow entry)."""
+    an entry whose code changed (its ``code:`` line, or a one-line flow entry); or a new
+    line that only opens one of ``keys`` (``overrides:`` and a target, for pins of a
+    fanned-out entry)."""
+    opening = {f"{k}:" for k in keys} | {f'"{k}":' for k in keys}
     new = tuple(codes)
     old_lines, new_lines = before.split("\n"), after.split("\n")
+
+    def pin_line(line: str) -> bool:
+        return any(code in line for code in new) or line.strip() in opening
+
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
         added = new_lines[j1:j2]
-        pinned = all(any(code in line for code in new) for line in added)
-        # A pin adds a line, or changes lines one for one (a code: line, a flow entry).
+        pinned = all(pin_line(line) for line in added)
+        # A pin adds a line, or changes lines one for one (a code: line, a flow entry), or
+        # both at once: each line it changes goes on in a pinned line (a flow entry that
+        # takes a code), next to pins of new lines.
         if pinned and (tag == "insert" or (tag == "replace" and i2 - i1 == j2 - j1)):
             continue
+        if pinned and tag == "replace" and all(_goes_on(old, added) for old in old_lines[i1:i2]):
+            continue
         if tag == "replace" and i2 - i1 == j2 - j1:  # line for line: the first unpinned one
-            gone = [i1 + k for k, line in enumerate(added) if not any(c in line for c in new)]
+            gone = [i1 + k for k, line in enumerate(added) if not pin_line(line)]
         else:
             gone = [k for k in range(i1, i2) if old_lines[k] not in added]
         if gone:
             what = f"change line {gone[0] + 1} ({_first_line(old_lines[gone[0]])!r})"
         else:
-            stray = next(line for line in added if not any(code in line for code in new))
+            stray = next(line for line in added if not pin_line(line))
             what = f"add a line before line {i1 + 1} ({_first_line(stray)!r})"
         raise PinWriteError(
             f"the YAML writer would also {what}, in a style it does not keep (e.g. spaces "
             "inside flow brackets, or mixed line endings)"
         )
+
+
+def plain(node: Any) -> Any:
+    """A loaded node as plain data (dicts, lists, str and the scalars YAML read)."""
+    return _plain(node)
+
+
+def _goes_on(old: str, added: Sequence[str]) -> bool:
+    """Whether ``old`` (a line that is not blank) goes on at the start of one of ``added``,
+    its closing brackets aside: a flow entry that took a key."""
+    stem = old.rstrip().rstrip("}]").rstrip()
+    return bool(stem.strip()) and any(line.startswith(stem) for line in added)
 
 
 def _plain(node: Any) -> Any:

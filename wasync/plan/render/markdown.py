@@ -21,7 +21,7 @@ import html
 import re
 from collections.abc import Iterator, Sequence
 
-from wasync.plan.render import common, escape, message
+from wasync.plan.render import common, escape, grouping, message
 from wasync.plan.render.common import Data
 
 MARKER = "<!-- wasync-plan -->"
@@ -59,8 +59,17 @@ def _render(data: Data, limit: int, *, left_out_room: int) -> str | None:
 
     left_out: list[str] = []
     room_kept = left_out_room
+    groups = [g for g in grouping.group_changes(data["changes"]) if len(g.changes) > 1]
+    grouped = {id(c) for g in groups for c in g.changes}
+    for group in groups:
+        if not _group_details(out, group, keep=room_kept):
+            left_out += group.addresses
     for account in data["accounts"]:
-        changes = [c for c in data["changes"] if c["account"] == account["account"]]
+        changes = [
+            c
+            for c in data["changes"]
+            if c["account"] == account["account"] and id(c) not in grouped
+        ]
         if changes:
             shown = _details(out, account, changes, keep=room_kept)
             left_out += [c["address"] for c in changes[shown:]]
@@ -120,7 +129,7 @@ def _table(accounts: Sequence[Data]) -> str:
 
 def _cannot_apply(data: Data) -> list[str]:
     lines = []
-    for c in common.blocked_changes(data):
+    for c in grouping.once(common.blocked_changes(data)):
         line = f"- :no_entry: {_code(c['address'])} ({c['action']}): {_esc(c['blocked']['reason'])}"
         if common.way_out(c):
             line += f"<br>**Way out:** {_esc(common.way_out(c))}"
@@ -130,7 +139,7 @@ def _cannot_apply(data: Data) -> list[str]:
 
 def _attention(data: Data) -> list[str]:
     lines = [f"- :no_entry: {_esc(common.threshold_line(v))}" for v in data["threshold_violations"]]
-    for c in data["changes"]:
+    for c in grouping.once(data["changes"]):
         if c["hazards"] and not c["blocked"]:
             reasons = "; ".join(h["reason"] for h in c["hazards"])
             lines.append(f"- :warning: {_code(c['address'])} ({c['action']}): {_esc(reasons)}")
@@ -158,6 +167,15 @@ def _details(out: _Budget, account: Data, changes: Sequence[Data], *, keep: int)
     if parts:
         out.force(opening + "".join(parts) + closing)
     return shown
+
+
+def _group_details(out: _Budget, group: grouping.Group, *, keep: int) -> bool:
+    """The same change on several targets, once (``grouping``): a block titled with what
+    and where, the change with a wildcard for the target. False if it does not fit."""
+    body = "".join(part for part, _ in _parts([group.standing_for_all()]))
+    summary = html.escape(escape.line(group.headline()))
+    block = f"<details><summary>{summary}</summary>\n\n{body}</details>\n\n"
+    return out.add(block, keep=keep)
 
 
 def _parts(changes: Sequence[Data]) -> Iterator[tuple[str, int]]:

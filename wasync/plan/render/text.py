@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.control import strip_control_codes
 from rich.text import Text
 
-from wasync.plan.render import common, escape
+from wasync.plan.render import common, escape, grouping
 from wasync.plan.render.common import Data
 
 STYLE = {
@@ -84,10 +84,10 @@ def _blocks(data: Data) -> Iterator[list[Line]]:
     changes = data["changes"]
     if changes:
         yield [[("wasync will make these changes:", None)]]
-    for change in changes:
+    for group in grouping.group_changes(changes):
         yield [[]]
-        yield _change(change)
-    blocked = common.blocked_changes(data)
+        yield _change(group.first) if len(group.changes) == 1 else _grouped(group)
+    blocked = grouping.once(common.blocked_changes(data))
     if blocked:
         yield [[]]
         lines: list[Line] = [[(f"{common.CANNOT_APPLY} ({common.CANNOT_APPLY_NOTE}):", None)]]
@@ -131,6 +131,13 @@ def _change(change: Data) -> list[Line]:
     if change["blocked"]:
         lines.append(_item(4, common.BLOCKED, f"blocked: {change['blocked']['reason']}"))
     return lines
+
+
+def _grouped(group: grouping.Group) -> list[Line]:
+    """The same change on several targets: what and where, then the change once."""
+    lines = _change(group.standing_for_all())
+    style = lines[0][0][1]
+    return [[(f"  # {group.headline()}", style)], *lines]
 
 
 def _item(indent: int, symbol: str, text: str) -> Line:
