@@ -197,3 +197,12 @@ def test_a_forged_diff_line_is_shown_on_its_own_line() -> None:
     assert "\n</details>\n<!--" not in md
     plain = text.to_text(data)
     assert "x<U+000A>```<U+000A></details><U+000A><!--<U+000A># Hidden will be deleted" in plain
+
+
+def test_a_rejection_reason_from_the_provider_stays_on_its_line() -> None:
+    from wasync.apply.review import Verdict
+    from wasync.commands.apply import _verdict
+
+    said = _verdict(Verdict("template.shop.x.en", "REJECTED", "PROMOTIONAL\nshop: approved"))
+    assert "\n" not in said
+    assert said.startswith("rejected: PROMOTIONAL")

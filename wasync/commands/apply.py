@@ -23,7 +23,7 @@ from wasync.apply.review import Reviews, Verdict, wait_for_review
 from wasync.config import Config
 from wasync.errors import WasyncError
 from wasync.model import RemoteQrCode, Template, qr_phone_address
-from wasync.output import visible
+from wasync.output import one_line
 from wasync.plan.identity import duplicate_codes, match_qr_codes
 from wasync.plan.render import write
 from wasync.plan.saved import SavedPlan, ensure_fresh, read_plan
@@ -233,12 +233,12 @@ def _report_duplicates(again: manager.Planned, targets: Sequence[str] | None) ->
         "already has (another apply from another copy of these specs ran at the same time?):"
     )
     for f in found:
-        also = ", ".join(visible(c.code) for c in f.copies)
-        click.echo(f"  {f.entry.address}: code {visible(f.code.code)}; also {also}")
+        also = ", ".join(one_line(c.code) for c in f.copies)
+        click.echo(f"  {f.entry.address}: code {one_line(f.code.code)}; also {also}")
     command = " ".join(["wasync apply --prune", *(f"--target {t}" for t in _copies(again, copies))])
     click.echo(
         "No entry claims the copies, and none is pinned in these specs: each entry keeps its "
-        f"own code. Delete the copies with\n  {visible(command)}\n(wasync plan with the same "
+        f"own code. Delete the copies with\n  {one_line(command)}\n(wasync plan with the same "
         "options shows the deletes first). If the other copy of the specs pinned them, apply "
         "from one copy only, and bring the other up to date (its pins) before applying from it."
     )
@@ -334,7 +334,7 @@ def _verdict(verdict: Verdict) -> str:
     else:
         said = f"not approved ({verdict.status})"
         said += f": {verdict.reason}" if verdict.reason else ""
-    return visible(said)
+    return one_line(said)
 
 
 async def _confirmed() -> bool:
@@ -426,12 +426,13 @@ def _show_made(made: Sequence[pins.MadeCode]) -> None:
     for m in made:
         verb = "created" if m.action == "create" else "replaced"
         verb = "adopted (another apply made it meanwhile; not created again)" if m.adopted else verb
-        click.echo(f"  {m.address}: {verb}")
-        click.echo(f"    code:      {m.code}")
+        # Codes and links come from the provider: one line each, whatever they hold.
+        click.echo(f"  {one_line(m.address)}: {verb}")
+        click.echo(f"    code:      {one_line(m.code)}")
         if m.action == "replace":
-            click.echo(f"    old code:  {m.old_code} (no longer works)")
-        click.echo(f"    deep link: {m.deep_link_url or '(the provider gave none)'}")
-        click.echo(f"    image:     {m.qr_image_url or '(the provider gave none)'}")
+            click.echo(f"    old code:  {one_line(m.old_code or '')} (no longer works)")
+        click.echo(f"    deep link: {one_line(m.deep_link_url or '(the provider gave none)')}")
+        click.echo(f"    image:     {one_line(m.qr_image_url or '(the provider gave none)')}")
 
 
 def _write_codes_out(
