@@ -11,16 +11,18 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
+    stop_any,
     wait_exponential,
     wait_random,
 )
+from tenacity.stop import stop_base
 
 from wasync.errors import ErrorClass, ProviderError
 from wasync.output import visible
@@ -28,6 +30,20 @@ from wasync.pacing.gate import RateGate
 
 T = TypeVar("T")
 log = logging.getLogger("wasync.apply")
+
+
+def out_of_time(state: RetryCallState) -> bool:
+    """Would the next attempt start after the error's ``retry_by`` (the account's retry
+    deadline, set by the HTTP base)?"""
+    exc = state.outcome.exception() if state.outcome else None
+    if not isinstance(exc, ProviderError) or exc.retry_by is None:
+        return False
+    return asyncio.get_running_loop().time() + state.upcoming_sleep > exc.retry_by
+
+
+class _OutOfTime(stop_base):
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return out_of_time(retry_state)
 
 
 class RetryPolicy:
@@ -104,10 +120,24 @@ class RetryPolicy:
                 if on_retry:
                     on_retry(exc, delay)
 
+        def give_up(state: RetryCallState) -> NoReturn:
+            """Raise the last error; said as final when the deadline ended the retries."""
+            exc = state.outcome.exception() if state.outcome else None
+            assert exc is not None
+            if (
+                isinstance(exc, ProviderError)
+                and exc.out_of_time is not None
+                and state.attempt_number < self.attempts
+                and out_of_time(state)
+            ):
+                raise exc.out_of_time from None
+            raise exc
+
         retrying = AsyncRetrying(
             retry=retry_if_exception(should_retry),
             wait=self.wait,
-            stop=stop_after_attempt(self.attempts),
+            stop=stop_any(stop_after_attempt(self.attempts), _OutOfTime()),
+            retry_error_callback=give_up,
             before_sleep=before_sleep,
             sleep=lambda seconds: interruptible_sleep(seconds, stop),
             reraise=True,

@@ -288,23 +288,25 @@ class HttpProvider(ABC, Generic[P, R]):
         return result
 
     def _judged(self, call: Call[P], exc: ProviderError, started: float) -> ProviderError:
-        """``exc``, or the same error made final when the account's retry deadline is
-        spent: no call of this account has gone through since ``_failing_since``, and
-        another attempt that takes as long as this one would end past the deadline."""
+        """``exc``, with the account's retry deadline on it when it may pass: no retry may
+        start after ``retry_by`` (then ``out_of_time`` is raised instead, see
+        ``wasync.pacing.retry``): the deadline is ``retry_deadline`` seconds after the
+        attempt that began the account's current run of failures (no call went through
+        since), less the time this attempt took (so that the next ends before it)."""
         if not exc.retryable:
             self._failing_since = None  # an answer: the endpoint works, the request did not
             return exc
         now = _loop_time()
         if self._failing_since is None:
             self._failing_since = started
-        if now + (now - started) <= self._failing_since + self._deadline:
-            return exc
-        waited = now - self._failing_since
-        return _final(
+        exc.retry_by = self._failing_since + self._deadline - (now - started)
+        exc.out_of_time = _final(
             exc,
-            f"gave up: no call to {self._endpoint()} went through for {waited:.0f} s "
-            f"(retry_deadline: {self._deadline:g} of account {self.account} in wasync.yaml)",
+            f"gave up: no call to {self._endpoint()} went through for "
+            f"{now - self._failing_since:.0f} s (retry_deadline: {self._deadline:g} of account "
+            f"{self.account} in wasync.yaml)",
         )
+        return exc
 
     def _first_contact(self, call: Call[P], exc: ProviderError, started: float) -> ProviderError:
         """A connection that could not be made (refused, unknown host, no answer to
@@ -312,7 +314,8 @@ class HttpProvider(ABC, Generic[P, R]):
         then final; once the endpoint has answered, the usual retries and deadline."""
         if self._reached:
             return self._judged(call, exc, started)
-        if self._unreachable_since is None or started < self._unreachable_since:
+        first = self._unreachable_since is None or started < self._unreachable_since
+        if first and self._deadline >= FIRST_CONTACT_RETRY_S:
             if self._unreachable_since is None:
                 self._unreachable_since = _loop_time()
             if exc.retry_after is None:
@@ -524,6 +527,7 @@ def _final(exc: ProviderError, words: str, *, replace_hint: bool = False) -> Pro
     instead of it)."""
     final = type(exc).__new__(type(exc))  # the same kind of error (a ProtocolError stays one)
     final.__dict__.update(exc.__dict__)
+    final.retry_by = final.out_of_time = None
     final.error_class = ErrorClass.FATAL
     final.hint = words if replace_hint or not exc.hint else f"{exc.hint}; {words}"
     final.args = (final.describe(),)
