@@ -469,17 +469,17 @@ def _endpoint_problem(endpoint: str) -> str | None:
     and credentials go in the account's credential fields (sent signed, never logged). A
     user name, password, path, query or fragment in the URL would be dropped, or printed in
     messages, so each is refused here."""
+    allowed = "write only https://host (and :port if needed)"
+    if "@" in endpoint:  # anywhere: a password may hold a / that would end the host early
+        return (
+            "holds a user name or password (user:pass@host, or an @), which wasync never sends; "
+            f"{allowed} and put credentials in the account's credential fields as ${{VAR}}"
+        )
     try:
         url = urlsplit(endpoint)
         url.port  # noqa: B018 - raises ValueError for a port that is not a number in range
     except ValueError:
         return "not a valid URL; write the provider's https://host (and :port if needed)"
-    allowed = "write only https://host (and :port if needed)"
-    if "@" in url.netloc:
-        return (
-            "holds a user name or password (user:pass@host), which wasync never sends; "
-            f"{allowed} and put credentials in the account's credential fields as ${{VAR}}"
-        )
     if not url.hostname:
         return f"has no host name; {allowed}"
     if url.query or endpoint.rstrip("#").endswith("?"):

@@ -15,6 +15,7 @@ the loop's clock says how long a user would have waited.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 from pathlib import Path
 
@@ -101,7 +102,7 @@ async def test_once_the_endpoint_answered_a_refused_connection_is_retried_as_usu
 
 async def test_a_zero_retry_deadline_means_no_retry_at_all() -> None:
     server = Counting(lambda r: httpx.Response(500, text="<html>oops</html>"))
-    error, took = await fails(server, retry_deadline=0)
+    error, _ = await fails(server, retry_deadline=0)
     assert server.requests == 1
     assert "retry_deadline: 0 of account shop" in str(error)
     refused = Counting(lambda r: (_ for _ in ()).throw(httpx.ConnectError("refused")))
@@ -143,9 +144,7 @@ async def test_server_errors_are_retried_until_the_deadline() -> None:
     assert 3 <= server.requests <= 6
     assert took <= 10
     assert error.error_class is ErrorClass.FATAL
-    assert "gave up: no call to https://cams.ap-southeast-1.aliyuncs.com went through" in str(
-        error
-    )
+    assert "gave up: no call to https://cams.ap-southeast-1.aliyuncs.com went through" in str(error)
     assert "retry_deadline: 10 of account shop in wasync.yaml" in str(error)
 
 
@@ -190,7 +189,7 @@ async def test_throttled_retries_back_off_exponentially_never_sooner_than_asked(
         return httpx.Response(429, text="slow down", headers={"retry-after": "1"})
 
     error, _ = await fails(Counting(respond))
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(gaps) == 7
     for i, gap in enumerate(gaps):
         floor = max(1.0, 0.5 * 2**i)  # the Retry-After, or the attempt's backoff if longer
