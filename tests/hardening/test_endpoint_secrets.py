@@ -283,4 +283,3 @@ def test_a_plain_endpoint_is_accepted(tmp_path: Path, endpoint: str) -> None:
     )
     result = wasync("validate", tmp_path)
     assert result.exit_code == 0, result
-
