@@ -31,8 +31,21 @@ Tiers of an exchange that did not complete (what the executor may do, ``ErrorCla
 - anything else: sent, but no complete answer (read timeout, dropped connection, a body that
   cannot be decoded): UNKNOWN_OUTCOME; the executor reads back before deciding.
 
-Growth points: a reply size cap goes in ``_receive``; an overall deadline for a read's
-retries in ``_call``.
+A reply's body is streamed in ``_receive`` and refused (ReplyTooLarge, FATAL) once it
+passes ``max_reply_bytes``, by its Content-Length before a byte is read, else as the decoded
+bytes come in: a hostile or broken endpoint cannot fill the memory.
+
+Failing fast when nothing can work (the retries themselves are the policy's,
+``wasync.pacing.retry``; the base says when none is worth it):
+
+- an endpoint never reached in this run (connection refused, unknown host, no answer to
+  connect): one retry ``FIRST_CONTACT_RETRY_S`` later, then FATAL with what to check;
+- a read whose reply is not JSON at all (a web page, garbage): FATAL at once, since asking
+  again gets the same (a write keeps UNKNOWN_OUTCOME: it is read back);
+- any other error that may pass carries the account's retry deadline (``retry_by``): no
+  retry starts that could not end within ``retry_deadline`` seconds of the first failure
+  since a call of the account last went through; then ``out_of_time``, the same error said
+  as final, is raised instead.
 """
 
 from __future__ import annotations
