@@ -197,6 +197,28 @@ async def test_throttled_retries_back_off_exponentially_never_sooner_than_asked(
     assert error.error_class is ErrorClass.THROTTLED
 
 
+async def test_a_wait_the_provider_asks_for_is_honoured_past_the_deadline() -> None:
+    times: list[float] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        times.append(now())
+        if len(times) == 1:  # Meta: "regain access in 60 minutes", say
+            return httpx.Response(429, text="wait", headers={"retry-after": "3600"})
+        return httpx.Response(200, content=cams_ok([]))
+
+    async with cams_client(Counting(respond), retry_deadline=10) as client:
+        assert await client.list_qr_codes(PHONE) == []
+    assert 3600 <= times[1] <= 3600 + 30
+
+
+async def test_a_refusal_for_rate_without_a_wait_is_bounded_by_the_deadline() -> None:
+    server = Counting(lambda r: httpx.Response(429, text="slow down"))
+    error, took = await fails(server, retry_deadline=10)
+    assert took <= 10
+    assert error.error_class is ErrorClass.FATAL
+    assert "retry_deadline: 10 of account shop" in str(error)
+
+
 async def test_jitter_spreads_requests_throttled_together() -> None:
     times: list[float] = []
 
@@ -205,7 +227,7 @@ async def test_jitter_spreads_requests_throttled_together() -> None:
         return httpx.Response(429, text="slow down", headers={"retry-after": "1"})
 
     server = Counting(respond)
-    async with cams_client(server, retry_deadline=5) as client:
+    async with cams_client(server) as client:
         results = await asyncio.gather(
             *(client.list_qr_codes(PHONE) for _ in range(20)), return_exceptions=True
         )

@@ -42,10 +42,10 @@ Failing fast when nothing can work (the retries themselves are the policy's,
   connect): one retry ``FIRST_CONTACT_RETRY_S`` later, then FATAL with what to check;
 - a read whose reply is not JSON at all (a web page, garbage): FATAL at once, since asking
   again gets the same (a write keeps UNKNOWN_OUTCOME: it is read back);
-- any other error that may pass carries the account's retry deadline (``retry_by``): no
-  retry starts that could not end within ``retry_deadline`` seconds of the first failure
-  since a call of the account last went through; then ``out_of_time``, the same error said
-  as final, is raised instead.
+- any other error that may pass (but a refusal for rate that says when to come back)
+  carries the account's retry deadline (``retry_by``): no retry starts that could not end
+  within ``retry_deadline`` seconds of the first failure since a call of the account last
+  went through; then ``out_of_time``, the same error said as final, is raised instead.
 """
 
 from __future__ import annotations
@@ -308,6 +308,10 @@ class HttpProvider(ABC, Generic[P, R]):
         since), less the time this attempt took (so that the next ends before it)."""
         if not exc.retryable:
             self._failing_since = None  # an answer: the endpoint works, the request did not
+            return exc
+        if exc.error_class is ErrorClass.THROTTLED and exc.retry_after:
+            # The provider works and said when to come back (Meta: up to an hour): that
+            # wait is honoured, bounded by the policy's attempts, not by the deadline.
             return exc
         now = _loop_time()
         if self._failing_since is None:
