@@ -368,7 +368,7 @@ class HttpProvider(ABC, Generic[P, R]):
             try:
                 response = await self._http.send(request, stream=True)
                 try:
-                    content = await self._receive(call, response)
+                    content = await self._receive(response)
                 finally:
                     await response.aclose()
             except httpx.RequestError as exc:
@@ -382,7 +382,7 @@ class HttpProvider(ABC, Generic[P, R]):
             self._log(call, request, reply, started)
         return reply, turn, sent_at
 
-    async def _receive(self, call: Call[P], response: httpx.Response) -> bytes:
+    async def _receive(self, response: httpx.Response) -> bytes:
         """The whole body of ``response``, decoded: the one place a reply's bytes come in.
         Streamed, and refused (``ReplyTooLarge``) as soon as it is known to pass
         ``max_reply_bytes``: by its Content-Length before any byte is read, else as the
