@@ -116,7 +116,8 @@ class AccountBase(BaseModel):
         le=MAX_RETRY_DEADLINE_S,
         allow_inf_nan=False,
         description="Seconds this account's failed calls are retried while none goes "
-        "through, within one command; then the next failure is final. 0: never retry.",
+        "through, within one command (30 at most until one has); then the next failure is "
+        "final. 0: never retry.",
     )
     allow_insecure_http: bool = Field(
         False, description="Allow an http:// endpoint (only for your own test servers)."

@@ -18,6 +18,7 @@ import asyncio
 import itertools
 import socket
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -148,6 +149,14 @@ async def test_server_errors_are_retried_until_the_deadline() -> None:
     assert "retry_deadline: 10 of account shop in wasync.yaml" in str(error)
 
 
+async def test_an_endpoint_that_never_worked_is_given_up_on_within_30_s() -> None:
+    server = Counting(lambda r: httpx.Response(500, text="<html>Internal Server Error</html>"))
+    error, took = await fails(server)  # retry_deadline: 120 by default
+    assert took <= 30
+    assert 4 <= server.requests <= 6  # 0.5 + 1 + 2 + 4 + 8 s of backoff (and jitter)
+    assert "no call of account shop has gone through yet in this run" in str(error)
+
+
 async def test_the_deadline_is_the_accounts_not_each_calls() -> None:
     server = Counting(lambda r: httpx.Response(503, text="down"))
     async with cams_client(server, retry_deadline=10) as client:
@@ -160,25 +169,49 @@ async def test_the_deadline_is_the_accounts_not_each_calls() -> None:
     assert server.requests < 3 * 5  # each alone would make 5 (see the test above)
 
 
-async def test_a_hanging_endpoint_gives_up_within_the_deadline() -> None:
-    async def hang(scope: object, receive: object, send: object) -> None:
+def hanging(answer_first: bool = False) -> tuple[InProcessTransport, list[float]]:
+    """A server that never answers (but the first request, when ``answer_first``); the
+    times the requests came."""
+    times: list[float] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        times.append(now())
+        if answer_first and len(times) == 1:
+            body = cams_ok([])
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": body})
+            return
         await asyncio.sleep(10_000)
 
-    attempts = 0
+    return InProcessTransport(app), times
 
-    async def counted(scope: object, receive: object, send: object) -> None:
-        nonlocal attempts
-        attempts += 1
-        await hang(scope, receive, send)
 
-    error, took = await fails(InProcessTransport(counted), timeout=30)  # type: ignore[arg-type]
-    # Before: 8 attempts of 30 s and the waits between them, 311 s. Now no attempt starts
-    # that would end past the 120 s deadline: 30 + 0.5 + 30 + 1 + 30 s.
-    assert attempts == 3
-    assert took <= 120
+async def test_an_endpoint_that_never_answered_and_hangs_fails_after_one_timeout() -> None:
+    server, times = hanging()
+    error, took = await fails(server, timeout=30)
+    # Before: 8 attempts of 30 s and the waits between them, 311 s. Until a call has gone
+    # through, no retry starts that could not end within 30 s of the first failure.
+    assert len(times) == 1
+    assert took == 30
     assert error.code == "ReadTimeout"
     assert error.error_class is ErrorClass.FATAL
-    assert "retry_deadline: 120 of account shop" in str(error)
+    assert "no call of account shop has gone through yet in this run" in str(error)
+    assert "raise `timeout:` (now 30 s) of account shop" in str(error)
+
+
+async def test_an_endpoint_that_answered_then_hangs_gives_up_within_the_deadline() -> None:
+    server, times = hanging(answer_first=True)
+    async with cams_client(server, timeout=30) as client:
+        assert await client.list_qr_codes(PHONE) == []
+        started = now()
+        with pytest.raises(ProviderError) as info:
+            await client.list_qr_codes(PHONE)
+        took = now() - started
+    # No attempt starts that would end past the 120 s deadline: 30 + 0.5 + 30 + 1 + 30 s.
+    assert len(times) == 1 + 3
+    assert took <= 120
+    assert info.value.error_class is ErrorClass.FATAL
+    assert "retry_deadline: 120 of account shop in wasync.yaml" in str(info.value)
 
 
 async def test_throttled_retries_back_off_exponentially_never_sooner_than_asked() -> None:

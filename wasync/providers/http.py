@@ -45,7 +45,8 @@ Failing fast when nothing can work (the retries themselves are the policy's,
 - any other error that may pass (but a refusal for rate that says when to come back)
   carries the account's retry deadline (``retry_by``): no retry starts that could not end
   within ``retry_deadline`` seconds of the first failure since a call of the account last
-  went through; then ``out_of_time``, the same error said as final, is raised instead.
+  went through (``FIRST_CONTACT_DEADLINE_S`` at most while none has gone through yet in
+  this run); then ``out_of_time``, the same error said as final, is raised instead.
 """
 
 from __future__ import annotations
@@ -87,6 +88,10 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # any reply came from it, one short retry (``FIRST_CONTACT_RETRY_S`` later), then give up.
 _UNREACHED = (httpx.ConnectError, httpx.ConnectTimeout)
 FIRST_CONTACT_RETRY_S = 1.0
+# Until a call of the account has gone through in this run, its failures (5xx, 429, no
+# reply) are retried this long at most, however long ``retry_deadline`` is: an endpoint
+# that has not worked once is more likely wrong or down than briefly unwell.
+FIRST_CONTACT_DEADLINE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,7 @@ class HttpProvider(ABC, Generic[P, R]):
         # began that started the current run of retryable failures (None: the last call
         # went through). See ``_judged``.
         self._reached = False
+        self._answered = False  # a call went through, or was refused for itself
         self._unreachable_since: float | None = None
         self._failing_since: float | None = None
         self._http = http
@@ -298,6 +304,7 @@ class HttpProvider(ABC, Generic[P, R]):
                 raise self._unreadable(call, exc) from None
             raise self._judged(call, exc, started) from None
         self._failing_since = None
+        self._answered = True
         return result
 
     def _judged(self, call: Call[P], exc: ProviderError, started: float) -> ProviderError:
@@ -308,6 +315,7 @@ class HttpProvider(ABC, Generic[P, R]):
         since), less the time this attempt took (so that the next ends before it)."""
         if not exc.retryable:
             self._failing_since = None  # an answer: the endpoint works, the request did not
+            self._answered = True
             return exc
         if exc.error_class is ErrorClass.THROTTLED and exc.retry_after:
             # The provider works and said when to come back (Meta: up to an hour): that
@@ -316,12 +324,16 @@ class HttpProvider(ABC, Generic[P, R]):
         now = _loop_time()
         if self._failing_since is None:
             self._failing_since = started
-        exc.retry_by = self._failing_since + self._deadline - (now - started)
+        deadline = self._deadline
+        why = f"retry_deadline: {deadline:g} of account {self.account} in wasync.yaml"
+        if not self._answered and deadline > FIRST_CONTACT_DEADLINE_S:
+            deadline = FIRST_CONTACT_DEADLINE_S
+            why = f"no call of account {self.account} has gone through yet in this run"
+        exc.retry_by = self._failing_since + deadline - (now - started)
         exc.out_of_time = _final(
             exc,
             f"gave up: no call to {self._endpoint()} went through for "
-            f"{now - self._failing_since:.0f} s (retry_deadline: {self._deadline:g} of account "
-            f"{self.account} in wasync.yaml)",
+            f"{now - self._failing_since:.0f} s ({why})",
         )
         return exc
 
