@@ -181,11 +181,11 @@ def test_unknown_keys_suggest_the_key_meant(tmp_path: Path) -> None:
     text = "accounts:\n  a:\n    provider: cams\n    endpiont: sandbox\n    colour: red\n"
     assert problems(tmp_path, text) == [
         "wasync.yaml:4:5: accounts.a.endpiont: unknown key; did you mean `endpoint`? (allowed: "
-        "name, endpoint, qps, prune, timeout, allow_insecure_http, thresholds, provider, "
-        "cust_space_id, access_key_id, access_key_secret)",
+        "name, endpoint, qps, prune, timeout, retry_deadline, allow_insecure_http, thresholds, "
+        "provider, cust_space_id, access_key_id, access_key_secret)",
         "wasync.yaml:5:5: accounts.a.colour: unknown key (allowed: name, endpoint, qps, prune, "
-        "timeout, allow_insecure_http, thresholds, provider, cust_space_id, access_key_id, "
-        "access_key_secret)",
+        "timeout, retry_deadline, allow_insecure_http, thresholds, provider, cust_space_id, "
+        "access_key_id, access_key_secret)",
     ]
 
 

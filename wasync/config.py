@@ -20,6 +20,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Protocol
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -54,6 +55,11 @@ __all__ = [
 ]
 
 SANDBOX = "sandbox"
+# An HTTP call that takes longer than this is no slow provider but a broken path to it.
+MAX_TIMEOUT_S = 600
+# How long an account's failing calls are retried, by default and at most (``retry_deadline``).
+RETRY_DEADLINE_S = 120.0
+MAX_RETRY_DEADLINE_S = 3600
 
 
 class Thresholds(BaseModel):
@@ -97,7 +103,22 @@ class AccountBase(BaseModel):
         "number; default: the provider's documented limits, per API.",
     )
     prune: bool = Field(False, description="Delete remote resources that no spec names.")
-    timeout: float = Field(30.0, gt=0, description="Seconds to wait for any one HTTP call.")
+    timeout: float = Field(
+        30.0,
+        gt=0,
+        le=MAX_TIMEOUT_S,
+        allow_inf_nan=False,
+        description=f"Seconds to wait for any one HTTP call (at most {MAX_TIMEOUT_S}).",
+    )
+    retry_deadline: float = Field(
+        RETRY_DEADLINE_S,
+        ge=0,
+        le=MAX_RETRY_DEADLINE_S,
+        allow_inf_nan=False,
+        description="Seconds this account's failed calls are retried while none goes "
+        "through, within one command (30 at most until one has); then the next failure is "
+        "final. 0: never retry.",
+    )
     allow_insecure_http: bool = Field(
         False, description="Allow an http:// endpoint (only for your own test servers)."
     )
@@ -433,6 +454,10 @@ class _Reader:
                     "expected 'sandbox' (the built-in emulator) or the provider's https:// URL",
                 )
                 return False
+            wrong = _endpoint_problem(endpoint)
+            if wrong is not None:
+                self.error((*base, "endpoint"), wrong)
+                return False
             for field, credential in kind.credentials.items():
                 if getattr(account, field) is None:
                     self.error(
@@ -504,6 +529,38 @@ class _Groups:
             if ok:
                 out[name] = tuple(members)
         return out
+
+
+def _endpoint_problem(endpoint: str) -> str | None:
+    """What is wrong with an http(s) ``endpoint`` beyond its scheme, in words that never
+    quote it (it may hold an expanded ${VAR}); None when it is ``scheme://host[:port][/]``.
+
+    Only the scheme, host and port are used: each client adds the API's own path and query,
+    and credentials go in the account's credential fields (sent signed, never logged). A
+    user name, password, path, query or fragment in the URL would be dropped, or printed in
+    messages, so each is refused here."""
+    allowed = "write only https://host (and :port if needed)"
+    if "@" in endpoint:  # anywhere: a password may hold a / that would end the host early
+        return (
+            "holds a user name or password (user:pass@host, or an @), which wasync never sends; "
+            f"{allowed} and put credentials in the account's credential fields as ${{VAR}}"
+        )
+    try:
+        url = urlsplit(endpoint)
+        url.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return "not a valid URL; write the provider's https://host (and :port if needed)"
+    if not url.hostname:
+        return f"has no host name; {allowed}"
+    if url.query or endpoint.rstrip("#").endswith("?"):
+        return f"holds a query (?...), which wasync would not send; {allowed}"
+    if url.fragment or "#" in endpoint:
+        return f"holds a fragment (#...); {allowed}"
+    if url.path not in ("", "/"):
+        return (
+            f"holds a path, which wasync would not use (each client adds its API's path); {allowed}"
+        )
+    return None
 
 
 def _expand(text: str, resolve_env: bool = True) -> tuple[str, list[str]]:

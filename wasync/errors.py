@@ -161,6 +161,11 @@ class ProviderError(WasyncError):
         # The address (or the start of one: ``qr.shop.15550001111``) of what the error is
         # about, so that a command can name where the specs declare it (file and line).
         self.subject = subject
+        # Set by the HTTP base for an error that may pass: the latest time (event-loop clock)
+        # a retry may start, and the error to raise instead once none can (the account's
+        # retry deadline is spent).
+        self.retry_by: float | None = None
+        self.out_of_time: ProviderError | None = None
         super().__init__(self.describe())
 
     def describe(self) -> str:

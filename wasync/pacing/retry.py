@@ -11,16 +11,18 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
+    stop_any,
     wait_exponential,
     wait_random,
 )
+from tenacity.stop import stop_base
 
 from wasync.errors import ErrorClass, ProviderError
 from wasync.output import visible
@@ -30,12 +32,35 @@ T = TypeVar("T")
 log = logging.getLogger("wasync.apply")
 
 
+def out_of_time(state: RetryCallState) -> bool:
+    """Would the next attempt start after the error's ``retry_by`` (the account's retry
+    deadline, set by the HTTP base)?"""
+    exc = state.outcome.exception() if state.outcome else None
+    if not isinstance(exc, ProviderError) or exc.retry_by is None:
+        return False
+    return asyncio.get_running_loop().time() + state.upcoming_sleep > exc.retry_by
+
+
+class _OutOfTime(stop_base):
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return out_of_time(retry_state)
+
+
 class RetryPolicy:
     """Exponential backoff with jitter; honours the provider's retry-after when given.
 
     The defaults give up on a call after 8 attempts and about a minute of waiting
     (0.5 + 1 + 2 + 4 + 8 + 16 + 30 s, plus up to 0.5 s of jitter each), so an apply against
-    a provider that is down ends, with the failure reported, instead of hanging.
+    a provider that is down ends, with the failure reported, instead of hanging. (Each
+    account's ``retry_deadline`` ends them sooner, in the HTTP base, when none of the
+    account's calls goes through: ``wasync.providers.http``.)
+
+    A refusal for rate waits at least what the provider asked for and at least the
+    exponential backoff of its attempt, plus up to half of that again at random (at most
+    ``maximum``): many requests refused together (a qps set above the provider's limit) come
+    back spread out and ever later, while the rate gate slows their bucket down, instead of
+    all together after the provider's short retry-after, to be refused again. Any other
+    error with a retry-after (a short first retry, a 503 that says when) waits just that.
     ``settle`` is the wait before reading back a write whose answer was lost: a server that
     timed out may still be acting on it, and a read-back that comes too early would miss it.
     """
@@ -50,11 +75,17 @@ class RetryPolicy:
     ) -> None:
         self.attempts = attempts
         self.settle = settle
+        self.maximum = maximum
         # initial, 2 x initial, 4 x initial ... up to maximum, plus up to ``jitter`` at random.
-        self._backoff = wait_exponential(multiplier=initial, max=maximum) + wait_random(0, jitter)
+        self._exponential = wait_exponential(multiplier=initial, max=maximum)
+        self._backoff = self._exponential + wait_random(0, jitter)
 
     def wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, ProviderError) and exc.error_class is ErrorClass.THROTTLED:
+            floor = max(exc.retry_after or 0.0, float(self._exponential(state)))
+            spread = min(floor / 2, self.maximum)
+            return floor + random.uniform(0, spread)  # noqa: S311 - jitter, not security
         if isinstance(exc, ProviderError) and exc.retry_after:
             return exc.retry_after + random.uniform(0, 0.1)  # noqa: S311 - jitter, not security
         return float(self._backoff(state))
@@ -89,10 +120,24 @@ class RetryPolicy:
                 if on_retry:
                     on_retry(exc, delay)
 
+        def give_up(state: RetryCallState) -> NoReturn:
+            """Raise the last error; said as final when the deadline ended the retries."""
+            exc = state.outcome.exception() if state.outcome else None
+            assert exc is not None
+            if (
+                isinstance(exc, ProviderError)
+                and exc.out_of_time is not None
+                and state.attempt_number < self.attempts
+                and out_of_time(state)
+            ):
+                raise exc.out_of_time from None
+            raise exc
+
         retrying = AsyncRetrying(
             retry=retry_if_exception(should_retry),
             wait=self.wait,
-            stop=stop_after_attempt(self.attempts),
+            stop=stop_any(stop_after_attempt(self.attempts), _OutOfTime()),
+            retry_error_callback=give_up,
             before_sleep=before_sleep,
             sleep=lambda seconds: interruptible_sleep(seconds, stop),
             reraise=True,

@@ -31,12 +31,27 @@ Tiers of an exchange that did not complete (what the executor may do, ``ErrorCla
 - anything else: sent, but no complete answer (read timeout, dropped connection, a body that
   cannot be decoded): UNKNOWN_OUTCOME; the executor reads back before deciding.
 
-Growth points: a reply size cap goes in ``_receive``; an overall deadline for a read's
-retries in ``_call``.
+A reply's body is streamed in ``_receive`` and refused (ReplyTooLarge, FATAL) once it
+passes ``max_reply_bytes``, by its Content-Length before a byte is read, else as the decoded
+bytes come in: a hostile or broken endpoint cannot fill the memory.
+
+Failing fast when nothing can work (the retries themselves are the policy's,
+``wasync.pacing.retry``; the base says when none is worth it):
+
+- an endpoint never reached in this run (connection refused, unknown host, no answer to
+  connect): one retry ``FIRST_CONTACT_RETRY_S`` later, then FATAL with what to check;
+- a read whose reply is not JSON at all (a web page, garbage): FATAL at once, since asking
+  again gets the same (a write keeps UNKNOWN_OUTCOME: it is read back);
+- any other error that may pass (but a refusal for rate that says when to come back)
+  carries the account's retry deadline (``retry_by``): no retry starts that could not end
+  within ``retry_deadline`` seconds of the first failure since a call of the account last
+  went through (``FIRST_CONTACT_DEADLINE_S`` at most while none has gone through yet in
+  this run); then ``out_of_time``, the same error said as final, is raised instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email.utils
 import functools
@@ -64,8 +79,19 @@ from wasync.traits import ProviderTraits
 P = TypeVar("P")  # what a call carries to ``_build_request``: query, payload, ...
 R = TypeVar("R")  # what an accepted call returns: the envelope's data, the body, ...
 
+# The default cap on a reply's body (``HttpProvider.max_reply_bytes``).
+MAX_REPLY_BYTES = 4 * 1024 * 1024
+
 # Nothing was sent: no connection was made (or none was free) in time.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# The endpoint could not be reached (refused, unknown host, no answer to connect); before
+# any reply came from it, one short retry (``FIRST_CONTACT_RETRY_S`` later), then give up.
+_UNREACHED = (httpx.ConnectError, httpx.ConnectTimeout)
+FIRST_CONTACT_RETRY_S = 1.0
+# Until a call of the account has gone through in this run, its failures (5xx, 429, no
+# reply) are retried this long at most, however long ``retry_deadline`` is: an endpoint
+# that has not worked once is more likely wrong or down than briefly unwell.
+FIRST_CONTACT_DEADLINE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -80,11 +106,11 @@ class Call(Generic[P]):
 class Reply:
     """A complete answer: status, headers and the body, read once."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, content: bytes | None = None) -> None:
         self.response = response
         self.status = response.status_code
         self.headers = response.headers
-        self.content = response.content
+        self.content = response.content if content is None else content
 
     @functools.cached_property
     def body(self) -> Any:
@@ -121,6 +147,10 @@ class HttpProvider(ABC, Generic[P, R]):
 
     traits: ProviderTraits
     api_name = "the provider's API"  # "it does not look like <api_name>": a wrong endpoint
+    # The largest reply body read, decoded (docs/providers.md): a larger one is refused
+    # unread, so that a hostile or broken endpoint cannot fill the memory. The largest
+    # documented page of any provider is well under 1 MiB.
+    max_reply_bytes = MAX_REPLY_BYTES
 
     def __init__(
         self,
@@ -133,6 +163,15 @@ class HttpProvider(ABC, Generic[P, R]):
     ) -> None:
         self.account = account.name
         self._timeout = account.timeout
+        self._deadline = account.retry_deadline
+        # What this run has seen of the endpoint (event-loop time): whether any reply came,
+        # when the first attempt to connect failed before one did, and when the attempt
+        # began that started the current run of retryable failures (None: the last call
+        # went through). See ``_judged``.
+        self._reached = False
+        self._answered = False  # a call went through, or was refused for itself
+        self._unreachable_since: float | None = None
+        self._failing_since: float | None = None
         self._http = http
         self._gate: CallGate = gate or _no_gate
         self._reads = reads
@@ -242,42 +281,153 @@ class HttpProvider(ABC, Generic[P, R]):
     # --- the workflow ------------------------------------------------------------------------
 
     async def _exchange(self, call: Call[P]) -> R:
-        reply, turn = await self._send(call)
+        try:
+            reply, turn, started = await self._send(call)
+        except _Unsent as unsent:
+            if unsent.unreached:
+                raise self._first_contact(call, unsent.error, unsent.started) from None
+            raise self._judged(call, unsent.error, unsent.started) from None
+        self._reached = True
         if turn is not None:
             usage = self._reply_usage(reply)
             if usage is not None:
                 turn.usage(*usage)  # the provider's count of the call's windows
         try:
-            return self._interpret(call, reply)
+            result = self._interpret(call, reply)
         except ProviderError as exc:
             if exc.retry_after is None:
                 exc.retry_after = self._retry_after(reply)
             if exc.error_class is ErrorClass.THROTTLED and turn is not None:
                 # that API's bucket slows down; its windows pause for the wait asked for
                 turn.throttled(exc.retry_after)
-            raise
+            if call.read and isinstance(exc, ProtocolError) and reply.body is None:
+                raise self._unreadable(call, exc) from None
+            raise self._judged(call, exc, started) from None
+        self._failing_since = None
+        self._answered = True
+        return result
 
-    async def _send(self, call: Call[P]) -> tuple[Reply, Turn | None]:
+    def _judged(self, call: Call[P], exc: ProviderError, started: float) -> ProviderError:
+        """``exc``, with the account's retry deadline on it when it may pass: no retry may
+        start after ``retry_by`` (then ``out_of_time`` is raised instead, see
+        ``wasync.pacing.retry``): the deadline is ``retry_deadline`` seconds after the
+        attempt that began the account's current run of failures (no call went through
+        since), less the time this attempt took (so that the next ends before it)."""
+        if not exc.retryable:
+            self._failing_since = None  # an answer: the endpoint works, the request did not
+            self._answered = True
+            return exc
+        if exc.error_class is ErrorClass.THROTTLED and exc.retry_after:
+            # The provider works and said when to come back (Meta: up to an hour): that
+            # wait is honoured, bounded by the policy's attempts, not by the deadline.
+            return exc
+        now = _loop_time()
+        if self._failing_since is None:
+            self._failing_since = started
+        deadline = self._deadline
+        why = f"retry_deadline: {deadline:g} of account {self.account} in wasync.yaml"
+        if not self._answered and deadline > FIRST_CONTACT_DEADLINE_S:
+            deadline = FIRST_CONTACT_DEADLINE_S
+            why = f"no call of account {self.account} has gone through yet in this run"
+        exc.retry_by = self._failing_since + deadline - (now - started)
+        exc.out_of_time = _final(
+            exc,
+            f"gave up: no call to {self._endpoint()} went through for "
+            f"{now - self._failing_since:.0f} s ({why})",
+        )
+        return exc
+
+    def _first_contact(self, call: Call[P], exc: ProviderError, started: float) -> ProviderError:
+        """A connection that could not be made (refused, unknown host, no answer to
+        connect): before any reply came from the endpoint in this run, one short retry,
+        then final; once the endpoint has answered, the usual retries and deadline."""
+        if self._reached:
+            return self._judged(call, exc, started)
+        first = self._unreachable_since is None or started < self._unreachable_since
+        if first and self._deadline >= FIRST_CONTACT_RETRY_S:
+            if self._unreachable_since is None:
+                self._unreachable_since = _loop_time()
+            if exc.retry_after is None:
+                exc.retry_after = FIRST_CONTACT_RETRY_S
+            return exc
+        return _final(
+            exc,
+            f"gave up: {self._endpoint()} could not be reached at all; check the spelling of "
+            f"`endpoint:` of account {self.account} in wasync.yaml, this machine's network and "
+            "DNS, and any proxy it must use (HTTPS_PROXY)",
+            replace_hint=True,
+        )
+
+    def _unreadable(self, call: Call[P], exc: ProviderError) -> ProviderError:
+        """A read whose reply is not JSON at all (a web page, a proxy's or a captive
+        portal's, or a cut-off body): asking again gets the same, so it is final."""
+        self._failing_since = None
+        return _final(
+            exc,
+            f"the reply is not JSON, so this is probably not {self.api_name}: check "
+            f"`endpoint:` of account {self.account} in wasync.yaml (and any proxy on the way)",
+            replace_hint=True,
+        )
+
+    async def _send(self, call: Call[P]) -> tuple[Reply, Turn | None, float]:
+        """The reply, the call's turn at the gate, and when (loop time) it was sent;
+        ``_Unsent`` when no complete reply came, or one that is not read."""
         async with self._gate(call.operation) as turn:
             request = self._build_request(call)
             request.extensions["timeout"] = httpx.Timeout(self._timeout).as_dict()
             started = time.monotonic()
+            sent_at = _loop_time()
             try:
                 response = await self._http.send(request, stream=True)
                 try:
-                    await self._receive(response)
+                    content = await self._receive(response)
                 finally:
                     await response.aclose()
             except httpx.RequestError as exc:
                 self._log(call, request, None, started, type(exc).__name__)
-                raise self._transport_error(call, exc) from None
-            reply = Reply(response)
+                error = self._transport_error(call, exc)
+                raise _Unsent(error, sent_at, unreached=isinstance(exc, _UNREACHED)) from None
+            except ReplyTooLarge as exc:
+                self._log(call, request, None, started, f"reply over {exc.cap} bytes")
+                raise _Unsent(self._too_large(call, exc), sent_at) from None
+            reply = Reply(response, content)
             self._log(call, request, reply, started)
-        return reply, turn
+        return reply, turn, sent_at
 
-    async def _receive(self, response: httpx.Response) -> None:
-        """Read the whole body of ``response``: the one place a reply's bytes come in."""
-        await response.aread()
+    async def _receive(self, response: httpx.Response) -> bytes:
+        """The whole body of ``response``, decoded: the one place a reply's bytes come in.
+        Streamed, and refused (``ReplyTooLarge``) as soon as it is known to pass
+        ``max_reply_bytes``: by its Content-Length before any byte is read, else as the
+        decoded bytes come in (a compressed reply is counted after decompression)."""
+        cap = self.max_reply_bytes
+        declared = response.headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > cap:
+            raise ReplyTooLarge(cap, int(declared))
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise ReplyTooLarge(cap, None)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, call: Call[P], exc: ReplyTooLarge) -> ProviderError:
+        size = f"{exc.size:,} bytes" if exc.size is not None else "more than that"
+        hint = (
+            f"check the endpoint of account {self.account}: {self.api_name} never sends "
+            "a reply that large"
+        )
+        if not call.read:
+            hint += "; " + self._unknown_hint(call)
+        return self._error(
+            call.operation,
+            "ReplyTooLarge",
+            f"the reply from {self._endpoint()} is over wasync's cap of "
+            f"{_mib(exc.cap)} ({size}); it was not read",
+            ErrorClass.FATAL,
+            hint=hint,
+        )
 
     def _interpret(self, call: Call[P], reply: Reply) -> R:
         error = self._reply_error(call, reply)
@@ -383,6 +533,47 @@ class HttpProvider(ABC, Generic[P, R]):
             outcome=self._describe_reply(reply) if reply is not None else outcome,
             headers=request.headers,
         )
+
+
+class _Unsent(Exception):  # noqa: N818 - carries an error from _send to _exchange
+    """No reply to judge: ``error`` says why; ``started``: when the request went out
+    (loop time); ``unreached``: no connection could be made."""
+
+    def __init__(self, error: ProviderError, started: float, *, unreached: bool = False) -> None:
+        super().__init__(error)
+        self.error = error
+        self.started = started
+        self.unreached = unreached
+
+
+def _loop_time() -> float:
+    """The event loop's clock: what retry waits are measured by (tests: a virtual one)."""
+    return asyncio.get_running_loop().time()
+
+
+def _final(exc: ProviderError, words: str, *, replace_hint: bool = False) -> ProviderError:
+    """``exc`` as an error no retry follows (FATAL), with ``words`` said after its hint (or
+    instead of it)."""
+    final = type(exc).__new__(type(exc))  # the same kind of error (a ProtocolError stays one)
+    final.__dict__.update(exc.__dict__)
+    final.retry_by = final.out_of_time = None
+    final.error_class = ErrorClass.FATAL
+    final.hint = words if replace_hint or not exc.hint else f"{exc.hint}; {words}"
+    final.args = (final.describe(),)
+    return final
+
+
+class ReplyTooLarge(Exception):  # noqa: N818 - a state, like asyncio's QueueFull
+    """A reply's body passed ``max_reply_bytes`` (``size``: its Content-Length, if given)."""
+
+    def __init__(self, cap: int, size: int | None) -> None:
+        super().__init__(cap, size)
+        self.cap = cap
+        self.size = size
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024 / 1024:g} MiB" if size >= 1024 * 1024 else f"{size:,} bytes"
 
 
 # --- the words for a failed exchange ---------------------------------------------------------
