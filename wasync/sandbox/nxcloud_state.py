@@ -175,6 +175,7 @@ class NxcloudEmulator:
         self.name_reuse_lock = name_reuse_lock
         self._store = JsonState(state_dir, "nxcloud")
         self._lock = threading.RLock()
+        self._store.attach(self._lock)
         self._scripts: list[ScriptedReply] = []
         data = self._store.load()
         self._next_id: int = data.get("next_id", 1)
@@ -484,6 +485,14 @@ class NxcloudEmulator:
 
     def _sorted(self, phone: str) -> list[dict[str, Any]]:
         return sorted(self._phones.get(phone, {}).values(), key=lambda t: t["seq"])
+
+    def flush(self) -> None:
+        """Write the state's last changes now (``common.JsonState.flush``)."""
+        self._store.flush()
+
+    @property
+    def state_file(self) -> JsonState:
+        return self._store
 
     def _save(self) -> None:
         self._store.save(
