@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from wasync.cache import CACHE_DIR, CacheStore, UsesCache
 from wasync.config import AccountBase, Config
 from wasync.errors import ConfigError
 from wasync.pacing.gate import Allowance, Budgets, GateClosed, RateGate, Turn, _first_of
@@ -34,7 +35,7 @@ from wasync.traits import ProviderTraits
 class Connection:
     account: AccountBase
     provider: Provider
-    gate: RateGate
+    gate: AccountGate
 
     @property
     def traits(self) -> ProviderTraits:
@@ -53,6 +54,8 @@ class Session:
         policy: RetryPolicy | None = None,
         budgets: Budgets | None = None,
         sandbox_limits: bool = False,
+        refresh_cache: bool = False,
+        cache: bool = True,
     ) -> None:
         """``sandbox_faults`` go to every embedded sandbox; ``transports`` (tests and
         benchmarks) carry the named accounts' requests instead of the network, e.g. an
@@ -63,11 +66,16 @@ class Session:
         An embedded sandbox that this session starts counts no requests per second, so its
         account is not paced either (``SandboxGate``), unless the account sets ``qps:`` or
         ``sandbox_limits`` asks for the provider's limits (tests of throttling): then the
-        emulator enforces the documented rates and the client paces as for a real one."""
+        emulator enforces the documented rates and the client paces as for a real one.
+
+        Providers that cache replies (``wasync.cache``) keep them in ``.wasync/cache/``
+        next to wasync.yaml, written when the session closes; ``refresh_cache`` ignores
+        what is there (``--refresh-cache``), ``cache=False`` keeps nothing."""
         self.config = config
         self.policy = policy or RetryPolicy()
         self._sandbox_faults = sandbox_faults
         self._sandbox_limits = sandbox_limits
+        self.cache = CacheStore(config.root / CACHE_DIR if cache else None, fresh=refresh_cache)
         self._transports = dict(transports or {})
         self._connections: dict[str, Connection] = {}
         # The rate buckets, as the providers count them: accounts on one key share its own.
@@ -91,6 +99,11 @@ class Session:
                 await client.aclose()
         self._clients.clear()
         self._connections.clear()
+        self.cache.save()
+
+    def calls(self) -> dict[str, int]:
+        """HTTP calls made so far by each account opened."""
+        return {name: conn.gate.made for name, conn in sorted(self._connections.items())}
 
     def connections(self, names: Iterable[str]) -> list[Connection]:
         return [self.connection(name) for name in sorted(set(names))]
@@ -123,11 +136,7 @@ class Session:
             transport, base_url = None, account.endpoint
         limits = plugin.limits_for(account)
         scope = (plugin.name, _counted_at(account), self.budgets.digest(plugin.secrets(account)))
-        gate = (
-            SandboxGate(limits, budgets=self.budgets, scope=scope)
-            if unpaced
-            else RateGate(limits, budgets=self.budgets, scope=scope)
-        )
+        gate = (SandboxGate if unpaced else AccountGate)(limits, budgets=self.budgets, scope=scope)
         # Enough connections for the requests in flight, all kept alive between calls.
         connections = gate.in_flight_for()
         client = httpx.AsyncClient(
@@ -144,6 +153,8 @@ class Session:
         )
         if isinstance(provider, ReadsSpecFiles):  # media samples named in the specs
             provider.read_files_from(self.config.root)
+        if isinstance(provider, UsesCache):
+            provider.use_cache(self.cache)
         return Connection(account=account, provider=provider, gate=gate)
 
     def _emulator(
@@ -170,7 +181,22 @@ class Session:
         return InProcessTransport(app)
 
 
-class SandboxGate(RateGate):
+class AccountGate(RateGate):
+    """An account's gate (over buckets it may share with other accounts on its key) that
+    counts the calls of this account alone."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.made = 0
+
+    @contextlib.asynccontextmanager
+    async def __call__(self, api: str = "") -> AsyncIterator[Turn]:
+        async with super().__call__(api) as turn:
+            self.made += 1
+            yield turn
+
+
+class SandboxGate(AccountGate):
     """The gate of an embedded sandbox that counts no requests per second: calls are not
     paced (nobody would refuse them), only counted. Budgets per window of time (Meta's
     requests per WABA per hour) still hold: the emulator counts those."""
@@ -190,6 +216,7 @@ class SandboxGate(RateGate):
             windows = _windows(allowances)
             await (windows if stop is None else _first_of(windows, stop))
         bucket.calls += 1
+        self.made += 1
         yield Turn(bucket, allowances)
 
     def in_flight_for(self, latency_s: float = 0.0) -> int:
