@@ -124,6 +124,16 @@ class RateLimit:
             return True
 
 
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists and scalars), several times quicker than
+    ``copy.deepcopy``: replies copy what they show of the stored records."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    return value
+
+
 def page_cap(given: int | None) -> int | None:
     """The page-size cap an emulator applies: ``given``, else ``page_cap_default``; None
     when neither caps (0 means no cap)."""
@@ -148,6 +158,7 @@ class JsonState:
     """
 
     DEBOUNCE = 0.25  # seconds: the embedded sandbox's and ``sandbox serve``'s
+    WRITE_SHARE = 0.05  # of the time, at most, spent encoding and writing (large states)
 
     def __init__(self, folder: Path | None, name: str, *, debounce: float = 0.0) -> None:
         self.path = folder / f"{name}.json" if folder else None
@@ -160,6 +171,7 @@ class JsonState:
         self._timer: threading.Timer | None = None
         self._writing = threading.Lock()  # one write at a time, in order
         self.writes = 0  # files written, for tests and benchmarks
+        self._cost = 0.0  # seconds the last write took
         if self.path is not None:
             _live_states.add(self)
 
@@ -187,7 +199,10 @@ class JsonState:
             if self.debounce <= 0:
                 self.flush()
             elif self._timer is None:
-                self._timer = threading.Timer(self.debounce, self._on_timer)
+                # Writing costs the whole state each time: wait long enough that writes
+                # take at most a small share of the time (``WRITE_SHARE``).
+                wait = max(self.debounce, self._cost / self.WRITE_SHARE)
+                self._timer = threading.Timer(wait, self._on_timer)
                 self._timer.daemon = True
                 self._timer.start()
 
@@ -200,6 +215,7 @@ class JsonState:
         if self.path is None:
             return
         with self._writing:
+            started = time.perf_counter()
             with self.lock:
                 timer, self._timer = self._timer, None
                 if not self._dirty or self._data is None:
@@ -210,6 +226,7 @@ class JsonState:
                 timer.cancel()
             self._write(self.path, text)
             self.writes += 1
+            self._cost = time.perf_counter() - started
 
     @staticmethod
     def _write(path: Path, text: str) -> None:
