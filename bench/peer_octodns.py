@@ -113,10 +113,8 @@ def compare(sync: Path, n: int, repeat: int, tmp: Path) -> list[tuple[str, Run, 
     for case in ("all new", "in sync"):
         if case == "in sync":
             shutil.copy(octo / "config" / f"{ZONE}yaml", octo / "target" / f"{ZONE}yaml")
-            child(
-                [sys.executable, "-m", "wasync", "apply", ".", "--auto-approve", "--no-write-codes"],
-                was,
-            )
+            apply = ["apply", ".", "--auto-approve", "--no-write-codes"]
+            child([sys.executable, "-m", "wasync", *apply], was)
         o_runs, w_runs = [], []
         for _ in range(repeat):  # alternating, run by run
             o_runs.append(child(octo_plan, octo))
