@@ -112,7 +112,9 @@ def validate(**options: Any) -> None:
 @PRUNE
 @REFRESH_CACHE
 @click.option(
-    "--verbose", is_flag=True, help="Then print how many calls each account's provider took."
+    "--verbose",
+    is_flag=True,
+    help="Then print how many calls each account's provider took (JSON: provider_calls).",
 )
 def plan(**options: Any) -> None:
     """Show what apply would change, without changing anything."""

@@ -186,7 +186,7 @@ def test_plan_prints_the_calls_per_account(tmp_path: Path) -> None:
     planned = wasync("plan", tmp_path, "--verbose")
     assert planned.exit_code == 0, planned
     assert "Provider calls: shop 1" in planned.stderr  # the listing; the detail is cached
-    fresh = wasync("plan", tmp_path, "--format", "json", "--refresh-cache")
+    fresh = wasync("plan", tmp_path, "--format", "json", "--refresh-cache", "--verbose")
     data = json.loads(fresh.stdout)
     jsonschema.validate(data, json.loads(SCHEMA.read_text(encoding="utf-8")))
     assert data["provider_calls"] == {"shop": 2}

@@ -52,7 +52,7 @@ def run(
     asyncio.run(go())
     planned = made[0]
     data = planned.plan.data()
-    if fmt == "json":  # not in the plan's own data: a saved plan's checksum ignores it
+    if fmt == "json" and verbose:  # not in the plan's own data, nor in a saved plan's
         data["provider_calls"] = calls
     write(data, fmt, sys.stdout)
     if verbose:
