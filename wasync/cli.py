@@ -39,6 +39,11 @@ TARGET = click.option(
 PRUNE = click.option(
     "--prune", is_flag=True, help="Also delete remote resources that no spec names."
 )
+REFRESH_CACHE = click.option(
+    "--refresh-cache",
+    is_flag=True,
+    help="Ignore what .wasync/cache/ holds: read every detail from the provider again.",
+)
 FORMAT = click.option(
     "--format",
     "fmt",
@@ -105,6 +110,12 @@ def validate(**options: Any) -> None:
 )
 @TARGET
 @PRUNE
+@REFRESH_CACHE
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Then print how many calls each account's provider took (JSON: provider_calls).",
+)
 def plan(**options: Any) -> None:
     """Show what apply would change, without changing anything."""
     from wasync.commands import plan as command
@@ -148,6 +159,7 @@ def plan(**options: Any) -> None:
     help="Also write the QR codes apply created or replaced, with their links and pins, as "
     "JSON to FILE (for a workflow that commits the pins).",
 )
+@REFRESH_CACHE
 def apply(**options: Any) -> None:
     """Make the remote match the specs: create, update and delete, within rate limits."""
     from wasync.commands import apply as command

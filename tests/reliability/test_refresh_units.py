@@ -74,7 +74,10 @@ def test_a_refresh_survives_one_failed_call_in_ten(tmp_path: Path) -> None:
         assert applied.exit_code == 0, applied
         gateway = gateways[0]
         gateway.n, before = 10, gateway.seen
-        result = wasync_process("plan", root, "--detailed-exitcode", env=env, setup=FAST_RETRIES)
+        # --refresh-cache: every detail is read again (the apply's check cached them).
+        result = wasync_process(
+            "plan", root, "--detailed-exitcode", "--refresh-cache", env=env, setup=FAST_RETRIES
+        )
         requests = gateway.seen - before
     assert result.exit_code == 0, result  # --detailed-exitcode: 0 is "no changes"
     assert result.stdout.startswith("No changes. The remote matches the specs."), result

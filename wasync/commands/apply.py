@@ -54,6 +54,7 @@ class Options:
     wait: float | None = None  # seconds to wait for review after the apply; None: no wait
     write_codes: bool = True  # write the codes of new QR codes into the specs
     codes_out: Path | None = None  # and list them, as JSON, in this file
+    refresh_cache: bool = False  # ignore .wasync/cache/
 
 
 def run(
@@ -68,6 +69,7 @@ def run(
     wait_timeout: float | None = None,
     no_write_codes: bool = False,
     codes_out: Path | None = None,
+    refresh_cache: bool = False,
 ) -> int:
     """Exit 0 when everything applied and nothing is left to do (and, with ``wait``, every
     template it submitted was approved); 1 otherwise. Pins that cannot be written are
@@ -100,13 +102,14 @@ def run(
         wait=within,
         write_codes=not no_write_codes,
         codes_out=codes_out,
+        refresh_cache=refresh_cache,
     )
     with ApplyLock(config.root):
         return asyncio.run(_apply(config, specs, options))
 
 
 async def _apply(config: Config, specs: LoadedSpecs, options: Options) -> int:
-    async with Session(config) as session:
+    async with Session(config, refresh_cache=options.refresh_cache) as session:
         planned = await manager.make_plan(
             session, config, specs, prune=options.prune, targets=options.targets
         )

@@ -29,25 +29,37 @@ def run(
     detailed_exitcode: bool = False,
     targets: Sequence[str] = (),
     prune: bool = False,
+    refresh_cache: bool = False,
+    verbose: bool = False,
 ) -> int:
     """Exit 0 (no changes, or changes without ``detailed_exitcode``); with it, 2 when there
     are changes to apply, 4 when every difference is blocked (``exit_code``)."""
     config, specs = manager.load(directory)
 
     made: list[manager.Planned] = []
+    calls: dict[str, int] = {}
 
     async def go() -> None:
-        async with Session(config) as session:
+        async with Session(config, refresh_cache=refresh_cache) as session:
             made.append(
                 await manager.make_plan(session, config, specs, prune=prune, targets=targets)
             )
+            calls.update(session.calls())
 
     # The plan is not returned through asyncio.run: on Python 3.11 it formats its result
     # with repr() when it restores the SIGINT handler (a CPython bug), seconds of CPU and
     # tens of MB for 20,000 resources.
     asyncio.run(go())
     planned = made[0]
-    write(planned.plan.data(), fmt, sys.stdout)
+    data = planned.plan.data()
+    if fmt == "json" and verbose:  # not in the plan's own data, nor in a saved plan's
+        data["provider_calls"] = calls
+    write(data, fmt, sys.stdout)
+    if verbose:
+        click.echo(
+            "Provider calls: " + (", ".join(f"{name} {n}" for name, n in calls.items()) or "none"),
+            err=True,
+        )
     if out is not None:
         write_plan(planned.plan, out)
         click.echo(

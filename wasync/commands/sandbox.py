@@ -15,7 +15,7 @@ import uvicorn
 from wasync.errors import ConfigError
 from wasync.providers import registry
 from wasync.providers.plugin import EmulatorOptions, ProviderPlugin
-from wasync.sandbox.common import DropConnections, FaultConfig
+from wasync.sandbox.common import DropConnections, FaultConfig, defer_writes
 from wasync.sandbox.embedded import SANDBOX_REVIEW_SECONDS
 
 BACKLOG = 2048  # uvicorn's own default
@@ -83,6 +83,7 @@ def serve(
         "Press Ctrl-C to stop.",
         err=True,
     )
+    defer_writes(app)  # written a moment after changes, and when the server stops
     server = uvicorn.Server(uvicorn.Config(DropConnections(app), log_level="warning"))
     server.run(sockets=[sock])
     return 0

@@ -221,9 +221,12 @@ def create_app(
         )
 
     app = Starlette(
-        routes=[Route("/", endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]
+        routes=[Route("/", endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])],
+        lifespan=common.write_state_at_shutdown,
     )
     app.state.emulator = emulator
+    app.state.flush_state = emulator.flush
+    app.state.state_file = emulator.state_file
     app.state.verifier = verifier
     app.state.rate_limit = limiter
     return app

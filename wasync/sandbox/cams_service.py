@@ -27,6 +27,8 @@ Choices where the reference leaves CAMS unspecified (each is an emulator decisio
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import re
 import secrets
@@ -97,7 +99,19 @@ class CamsEmulator:
         self._failures: list[tuple[str | None, ApiError]] = []
         self._store = state or JsonState(None, "cams")
         self._lock = threading.RLock()
+        self._store.attach(self._lock)
         self._data: dict[str, Any] = self._store.load() or {"spaces": {}}
+        # Lookups that do not scan every template: (name, language) and (code, language)
+        # of each space's templates, and the reviews due, soonest first.
+        self._index: dict[str, _SpaceIndex] = {}
+        self._reviews: list[tuple[float, int, dict[str, Any]]] = []
+        self._seq = itertools.count()
+        self._version = 0  # bumped at every change: listings reuse their matches until then
+        self._listed: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for space_id, space in self._data["spaces"].items():
+            self._index[space_id] = _SpaceIndex(space["templates"])
+            for tpl in space["templates"]:
+                self._queue_review(tpl)
         self.calls: Counter[str] = Counter()  # accepted calls by action, for tests and benches
         self.operations: dict[str, Callable[[dict[str, Any]], Reply]] = {
             "CreatePhoneMessageQrdl": self.create_qrdl,
@@ -125,29 +139,51 @@ class CamsEmulator:
     def _mutation(self) -> Iterator[None]:
         with self._lock:
             yield
-            self._store.save(self._data)
+            self._changed()
+
+    def flush(self) -> None:
+        """Write the state's last changes now (``common.JsonState.flush``)."""
+        self._store.flush()
+
+    @property
+    def state_file(self) -> JsonState:
+        return self._store
+
+    def _changed(self) -> None:
+        self._version += 1
+        self._listed.clear()
+        self._store.save(self._data)
 
     def _space(self, params: dict[str, Any]) -> dict[str, Any]:
         space_id = str(params.get("CustSpaceId") or "")
         spaces: dict[str, dict[str, Any]] = self._data["spaces"]
-        return spaces.setdefault(space_id, {"qr": {}, "templates": []})
+        space = spaces.get(space_id)
+        if space is None:
+            space = spaces[space_id] = {"qr": {}, "templates": []}
+            self._index[space_id] = _SpaceIndex(space["templates"])
+        return space
+
+    def _indexed(self, space: dict[str, Any]) -> _SpaceIndex:
+        for space_id, found in self._data["spaces"].items():
+            if found is space:
+                return self._index[space_id]
+        raise KeyError("not a space of this emulator")
 
     def _settle_reviews(self) -> None:
         if self.approve_after is None:
             return
         now = self.clock()
         changed = False
-        for space in self._data["spaces"].values():
-            for tpl in space["templates"]:
-                due = tpl.get("ReviewDue")
-                if tpl["AuditStatus"] == "auditing" and due is not None and due <= now:
-                    reason = sandbox_rejection(tpl["Components"])
-                    tpl["AuditStatus"], tpl["Reason"] = ("fail", reason) if reason else ("pass", "")
-                    tpl["ReviewDue"] = None
-                    tpl["LastUpdateTime"] = int(now * 1000)
-                    changed = True
+        while self._reviews and self._reviews[0][0] <= now:
+            due, _, tpl = heapq.heappop(self._reviews)
+            if tpl["AuditStatus"] == "auditing" and tpl.get("ReviewDue") == due:
+                reason = sandbox_rejection(tpl["Components"])
+                tpl["AuditStatus"], tpl["Reason"] = ("fail", reason) if reason else ("pass", "")
+                tpl["ReviewDue"] = None
+                tpl["LastUpdateTime"] = int(now * 1000)
+                changed = True
         if changed:
-            self._store.save(self._data)
+            self._changed()
 
     def _start_review(self, tpl: dict[str, Any]) -> None:
         now = self.clock()
@@ -155,6 +191,12 @@ class CamsEmulator:
         tpl["Reason"] = ""
         tpl["ReviewDue"] = None if self.approve_after is None else now + self.approve_after
         tpl["LastUpdateTime"] = int(now * 1000)
+        self._queue_review(tpl)
+
+    def _queue_review(self, tpl: dict[str, Any]) -> None:
+        due = tpl.get("ReviewDue")
+        if tpl["AuditStatus"] == "auditing" and due is not None:
+            heapq.heappush(self._reviews, (due, next(self._seq), tpl))
 
     # --- test and inspection helpers -------------------------------------------------------
 
@@ -247,7 +289,8 @@ class CamsEmulator:
 
     def _new_qr(self, phone: str, image: str, message: str) -> dict[str, Any]:
         alphabet = string.ascii_uppercase + string.digits
-        code = "".join(secrets.choice(alphabet) for _ in range(14))
+        # One read of the system's randomness for the code, not one per character.
+        code = "".join(alphabet[b % len(alphabet)] for b in secrets.token_bytes(14))
         return {
             "QrdlCode": code,
             "PhoneNumber": phone,
@@ -293,6 +336,14 @@ class CamsEmulator:
     def _find_template(
         self, space: dict[str, Any], code: str | None, name: str | None, language: str | None
     ) -> dict[str, Any] | None:
+        index = self._indexed(space)
+        if language and (code or name):
+            tpl = (
+                index.by_code.get((code, language)) if code else index.by_name.get((name, language))
+            )
+            if tpl is None or (name and tpl["Name"] != name):
+                return None
+            return tpl
         for tpl in space["templates"]:
             if code and tpl["TemplateCode"] != code:
                 continue
@@ -374,6 +425,7 @@ class CamsEmulator:
             }
             self._start_review(tpl)
             space["templates"].append(tpl)
+            self._indexed(space).add(tpl)
         return {"Data": {"TemplateCode": code, "TemplateName": name}}
 
     def modify_template(self, params: dict[str, Any]) -> Reply:
@@ -417,12 +469,16 @@ class CamsEmulator:
             "TemplateType": params.get("TemplateType"),
         }
         name = params.get("Name")
-        matches = [
-            t
-            for t in self._space(params)["templates"]
-            if all(not want or t[key] == want for key, want in filters.items())
-            and (not name or name in t["Name"])
-        ]
+        space = self._space(params)
+        listing = (id(space), name, *filters.values())
+        matches = self._listed.get(listing)
+        if matches is None:  # the pages of one listing filter once, until a change
+            matches = self._listed[listing] = [
+                t
+                for t in space["templates"]
+                if all(not want or t[key] == want for key, want in filters.items())
+                and (not name or name in t["Name"])
+            ]
         if self.page_cap:
             size = min(size, self.page_cap)  # silently, as a server that caps pages does
         page = matches[(index - 1) * size : index * size]
@@ -490,7 +546,8 @@ class CamsEmulator:
             ]
             if len(keep) == len(space["templates"]):
                 raise invalid("DelError.TemplateNotExist", "The template does not exist.")
-            space["templates"] = keep
+            space["templates"][:] = keep
+            self._indexed(space).rebuild()
         return {}
 
 
@@ -512,3 +569,23 @@ def _index_of_code(codes: list[dict[str, Any]], code: str) -> int:
     raise invalid(
         "InvalidQrdlCode.NotFound", f"The QR code {code} does not exist for this phone number."
     )
+
+
+class _SpaceIndex:
+    """A space's templates by (name, language) and by (code, language)."""
+
+    def __init__(self, templates: list[dict[str, Any]]) -> None:
+        self.templates = templates
+        self.by_name: dict[tuple[str | None, str], dict[str, Any]] = {}
+        self.by_code: dict[tuple[str | None, str], dict[str, Any]] = {}
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        self.by_name.clear()
+        self.by_code.clear()
+        for tpl in self.templates:
+            self.add(tpl)
+
+    def add(self, tpl: dict[str, Any]) -> None:
+        self.by_name.setdefault((tpl["Name"], tpl["Language"]), tpl)
+        self.by_code.setdefault((tpl["TemplateCode"], tpl["Language"]), tpl)

@@ -8,6 +8,7 @@ signing or parsing bug shared by both sides would pass every test.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import enum
 import json
@@ -16,8 +17,9 @@ import random
 import tempfile
 import threading
 import time
+import weakref
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -122,6 +124,16 @@ class RateLimit:
             return True
 
 
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists and scalars), several times quicker than
+    ``copy.deepcopy``: replies copy what they show of the stored records."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    return value
+
+
 def page_cap(given: int | None) -> int | None:
     """The page-size cap an emulator applies: ``given``, else ``page_cap_default``; None
     when neither caps (0 means no cap)."""
@@ -134,32 +146,120 @@ def page_cap(given: int | None) -> int | None:
 class JsonState:
     """An emulator's state as one JSON document, optionally persisted to a folder.
 
-    Writes are atomic (temp file + rename) so a killed emulator never leaves a torn file.
+    ``save`` marks the state changed; the file is written at most every ``debounce``
+    seconds while changes come (by a timer thread, under the emulator's ``lock``), and at
+    ``flush``: when the embedded sandbox closes, when another emulator in this process
+    loads the same file, when a served emulator stops, and at exit. So an apply of N
+    changes writes the file a few times, not N times (each write encodes the whole state:
+    N writes cost N squared). A ``debounce`` of 0 (the default: tests that create an
+    emulator read its file at once) writes at every ``save``; ``defer_writes`` sets one.
+    Writes are atomic (temp file + rename), so a killed emulator never leaves a torn file;
+    it loses at most the changes of its last ``debounce`` seconds.
     """
 
-    def __init__(self, folder: Path | None, name: str) -> None:
+    DEBOUNCE = 0.25  # seconds: the embedded sandbox's and ``sandbox serve``'s
+    WRITE_SHARE = 0.05  # of the time, at most, spent encoding and writing (large states)
+
+    def __init__(self, folder: Path | None, name: str, *, debounce: float = 0.0) -> None:
         self.path = folder / f"{name}.json" if folder else None
+        self.debounce = debounce
+        # The emulator's lock: held while the state is encoded, so that no request changes
+        # it half-way (the emulator sets its own; ``attach``).
+        self.lock: threading.RLock | threading.Lock = threading.RLock()
+        self._data: dict[str, Any] | None = None
+        self._dirty = False
+        self._timer: threading.Timer | None = None
+        self._writing = threading.Lock()  # one write at a time, in order
+        self.writes = 0  # files written, for tests and benchmarks
+        self._cost = 0.0  # seconds the last write took
+        if self.path is not None:
+            _live_states.add(self)
+
+    def attach(self, lock: threading.RLock | threading.Lock) -> None:
+        """Encode the state under ``lock``, the one the emulator changes it under."""
+        self.lock = lock
 
     def load(self) -> dict[str, Any]:
-        if self.path and self.path.exists():
+        if self.path is None:
+            return {}
+        flush_states(self.path)  # another emulator of this process may hold newer changes
+        if self.path.exists():
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if isinstance(data, dict):
                 return data
         return {}
 
     def save(self, data: dict[str, Any]) -> None:
-        if not self.path:
+        """The state changed (``data`` is the whole of it): write it soon."""
+        if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+        with self.lock:
+            self._data = data
+            self._dirty = True
+            if self.debounce <= 0:
+                self.flush()
+            elif self._timer is None:
+                # Writing costs the whole state each time: wait long enough that writes
+                # take at most a small share of the time (``WRITE_SHARE``).
+                wait = max(self.debounce, self._cost / self.WRITE_SHARE)
+                self._timer = threading.Timer(wait, self._on_timer)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _on_timer(self) -> None:
+        with contextlib.suppress(OSError):  # the folder went away (a test's temporary one)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the state now if it changed since the last write."""
+        if self.path is None:
+            return
+        with self._writing:
+            started = time.perf_counter()
+            with self.lock:
+                timer, self._timer = self._timer, None
+                if not self._dirty or self._data is None:
+                    return
+                text = json.dumps(self._data, ensure_ascii=False, sort_keys=True)
+                self._dirty = False
+            if timer is not None and timer is not threading.current_thread():
+                timer.cancel()
+            self._write(self.path, text)
+            self.writes += 1
+            self._cost = time.perf_counter() - started
+
+    @staticmethod
+    def _write(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, ensure_ascii=False, sort_keys=True)
-            os.replace(tmp, self.path)
+                f.write(text)
+            os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+
+_live_states: weakref.WeakSet[JsonState] = weakref.WeakSet()
+
+
+def flush_states(path: Path | None = None) -> None:
+    """Write every emulator state of this process that has changes not yet written (only
+    the one kept in ``path``, when given)."""
+    for state in list(_live_states):
+        if path is None or state.path == path:
+            state.flush()
+
+
+def _flush_at_exit() -> None:
+    for state in list(_live_states):
+        with contextlib.suppress(Exception):  # exiting: nothing left to tell
+            state.flush()
+
+
+atexit.register(_flush_at_exit)
 
 
 class ConnectionDropped(Exception):  # noqa: N818 - names the event, not an error of ours
@@ -225,6 +325,7 @@ class InProcessTransport(httpx.AsyncBaseTransport):
     """
 
     def __init__(self, app: ASGIApp) -> None:
+        self._app = app
         self._inner = httpx.ASGITransport(app=DropConnections(app))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -242,6 +343,31 @@ class InProcessTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+        flush_app(self._app)  # the client is done with the emulator: write its state now
+
+
+@contextlib.asynccontextmanager
+async def write_state_at_shutdown(app: Any) -> AsyncIterator[None]:
+    """A Starlette ``lifespan``: a served emulator writes its last changes as it stops."""
+    try:
+        yield
+    finally:
+        flush_app(app)
+
+
+def defer_writes(app: ASGIApp, seconds: float = JsonState.DEBOUNCE) -> None:
+    """Let the emulator ``app`` (from a ``create_app``) write its state at most every
+    ``seconds`` while changes come, and when it is closed or stops (``JsonState``)."""
+    store = getattr(getattr(app, "state", None), "state_file", None)
+    if isinstance(store, JsonState):
+        store.debounce = seconds
+
+
+def flush_app(app: ASGIApp) -> None:
+    """Write the state of the emulator ``app`` (from a ``create_app``) if it has changes."""
+    flush = getattr(getattr(app, "state", None), "flush_state", None)
+    if callable(flush):
+        flush()
 
 
 @contextlib.contextmanager
@@ -278,3 +404,4 @@ def serving(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[st
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        flush_app(app)

@@ -433,11 +433,14 @@ def create_app(
         faults=faults or FaultConfig(),
     )
     app = Starlette(
+        lifespan=common.write_state_at_shutdown,
         routes=[
             Route("/_sandbox/review", graph.review, methods=["POST"]),
             Route("/{version}/{rest:path}", graph.handle, methods=["GET", "POST", "DELETE"]),
-        ]
+        ],
     )
     app.state.world = world
+    app.state.flush_state = world.flush
+    app.state.state_file = world.state_file
     app.state.budgets = (requests, creations)
     return app

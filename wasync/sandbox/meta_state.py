@@ -179,6 +179,7 @@ class MetaWorld:
         self._lock = threading.RLock()
         self._scripts: list[ScriptedError] = []
         self._store = JsonState(state_dir, "meta")
+        self._store.attach(self._lock)
         data = self._store.load()
         self._seq: int = data.get("seq", 0)
         # waba id -> {"numbers": {display: phone id}, "templates": {id: record},
@@ -865,6 +866,14 @@ class MetaWorld:
             paging["previous"] = f"{url}&before={_encode(first)}"
         out["paging"] = paging
         return out
+
+    def flush(self) -> None:
+        """Write the state's last changes now (``common.JsonState.flush``)."""
+        self._store.flush()
+
+    @property
+    def state_file(self) -> JsonState:
+        return self._store
 
     def _save(self) -> None:
         self._store.save(

@@ -292,10 +292,13 @@ def create_app(
         clock=clock,
     )
     app = Starlette(
+        lifespan=common.write_state_at_shutdown,
         routes=[
             Route("/api/wa/{action}", gateway.handle, methods=["POST"]),
             Route("/_sandbox/review", gateway.review, methods=["POST"]),
-        ]
+        ],
     )
     app.state.emulator = emulator
+    app.state.flush_state = emulator.flush
+    app.state.state_file = emulator.state_file
     return app

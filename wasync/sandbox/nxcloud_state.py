@@ -33,6 +33,7 @@ import base64
 import binascii
 import copy
 import hashlib
+import heapq
 import json
 import re
 import threading
@@ -43,7 +44,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from wasync.sandbox.common import Clock, JsonState
+from wasync.sandbox.common import Clock, JsonState, json_copy
 
 MAX_PAGE_LIMIT = 100
 DEFAULT_PAGE_LIMIT = 20
@@ -175,6 +176,7 @@ class NxcloudEmulator:
         self.name_reuse_lock = name_reuse_lock
         self._store = JsonState(state_dir, "nxcloud")
         self._lock = threading.RLock()
+        self._store.attach(self._lock)
         self._scripts: list[ScriptedReply] = []
         data = self._store.load()
         self._next_id: int = data.get("next_id", 1)
@@ -183,6 +185,17 @@ class NxcloudEmulator:
         self._uploads: dict[str, dict[str, Any]] = data.get("uploads", {})
         # phone -> name -> when a name with an approved version was deleted
         self._deleted: dict[str, dict[str, float]] = data.get("deleted", {})
+        # The reviews due, soonest first: (due, id, record); a review is not found by
+        # scanning every template at every call.
+        self._reviews: list[tuple[float, str, dict[str, Any]]] = []
+        for templates in self._phones.values():
+            for record in templates.values():
+                self._queue_review(record)
+
+    def _queue_review(self, record: dict[str, Any]) -> None:
+        due = record.get("review_due")
+        if record["status"] == "PENDING" and due is not None:
+            heapq.heappush(self._reviews, (due, record["id"], record))
 
     # --- test hooks ----------------------------------------------------------------------------
 
@@ -318,7 +331,7 @@ class NxcloudEmulator:
             template_id = str(1_000_000_000_000_000 + self._next_id)
             self._next_id += 1
             now = self.clock()
-            self._phones.setdefault(phone, {})[template_id] = {
+            self._phones.setdefault(phone, {})[template_id] = created = {
                 "id": template_id,
                 "seq": self._next_id,
                 "name": name,
@@ -333,6 +346,7 @@ class NxcloudEmulator:
                 "review_due": self._due(now),
                 "approved_edits": [],
             }
+            self._queue_review(created)
             self._save()
         return {"id": template_id}
 
@@ -385,6 +399,7 @@ class NxcloudEmulator:
             record["status"] = "PENDING"
             record["rejected_reason"] = "NONE"
             record["review_due"] = self._due(now)
+            self._queue_review(record)
             self._save()
             # The page's success reply, verbatim: no id (the template keeps its own).
             return {"success": True}
@@ -470,20 +485,27 @@ class NxcloudEmulator:
         """Finish the reviews whose time has come (``approve_after``)."""
         now = self.clock()
         changed = False
-        for templates in self._phones.values():
-            for t in templates.values():
-                due = t.get("review_due")
-                if t["status"] == "PENDING" and due is not None and due <= now:
-                    reason = sandbox_rejection(t["components"])
-                    verdict = ("REJECTED", reason) if reason else ("APPROVED", "NONE")
-                    t["status"], t["rejected_reason"] = verdict
-                    t["review_due"] = None
-                    changed = True
+        while self._reviews and self._reviews[0][0] <= now:
+            due, _, t = heapq.heappop(self._reviews)
+            if t["status"] == "PENDING" and t.get("review_due") == due:
+                reason = sandbox_rejection(t["components"])
+                verdict = ("REJECTED", reason) if reason else ("APPROVED", "NONE")
+                t["status"], t["rejected_reason"] = verdict
+                t["review_due"] = None
+                changed = True
         if changed:
             self._save()
 
     def _sorted(self, phone: str) -> list[dict[str, Any]]:
         return sorted(self._phones.get(phone, {}).values(), key=lambda t: t["seq"])
+
+    def flush(self) -> None:
+        """Write the state's last changes now (``common.JsonState.flush``)."""
+        self._store.flush()
+
+    @property
+    def state_file(self) -> JsonState:
+        return self._store
 
     def _save(self) -> None:
         self._store.save(
@@ -505,7 +527,7 @@ class NxcloudEmulator:
     def _echo(record: Mapping[str, Any]) -> dict[str, Any]:
         """A templateInfo as getTemplate returns it (the fields NXCloud asks Meta for)."""
         keys = ("id", "category", "language", "name", "status", "components")
-        out = {k: copy.deepcopy(record[k]) for k in keys}
+        out = {k: json_copy(record[k]) for k in keys}
         out["rejected_reason"] = record["rejected_reason"]
         out["quality_score"] = dict(record["quality_score"])
         return out

@@ -58,6 +58,11 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+# A file's positions are kept this deep when it is read: the document's keys, its lists,
+# and where each item of them starts (each resource of a spec file). The others are found
+# again from the file's text when a message needs one: a folder of 20,000 resources holds
+# millions of positions, and a valid one needs none of them.
+LEAN_DEPTH = 2
 
 # --- positions -----------------------------------------------------------------------------
 
@@ -102,11 +107,32 @@ def _at(pos: Pos) -> int:
 class Positions:
     """Where every value of one YAML document is, by path."""
 
-    __slots__ = ("file", "root")
+    __slots__ = ("_limits", "_source", "file", "root")
 
-    def __init__(self, file: str, root: Pos | None) -> None:
+    def __init__(
+        self,
+        file: str,
+        root: Pos | None,
+        source: bytes | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        """``source``: the document's text, when ``root`` holds only the positions of a
+        lean build; the rest are found by parsing it again, the first time one is asked
+        for (a spec folder's positions cost far more memory than its text)."""
         self.file = file
         self.root = root
+        self._source = source
+        self._limits = limits
+
+    def _complete(self) -> bool:
+        """Every position, from the document's text; False when there were all along."""
+        if self._source is None:
+            return False
+        builder = _Builder(self.file, self._limits or DEFAULT_LIMITS)
+        with gc_paused():
+            _, self.root = builder.build(_event_source(self._source))
+        self._source = None
+        return True
 
     def _location(self, packed: int) -> Location:
         return Location(self.file, packed >> _SHIFT, packed & _COLUMN_MASK)
@@ -128,11 +154,17 @@ class Positions:
             elif isinstance(pos, SeqPos) and isinstance(part, int) and 0 <= part < len(pos.items):
                 pos = pos.items[part]
             else:
+                if isinstance(pos, int) and self._complete():  # past what a lean build kept
+                    return self.locate(path, key=key)
                 break
+        else:
+            if key and isinstance(pos, int) and path and self._complete():
+                return self.locate(path, key=key)
         return self._location(_at(pos))
 
     def sub(self, path: Sequence[PathPart]) -> Positions:
         """The positions below ``path`` (which must exist), as their own tree."""
+        self._complete()
         pos = self.root
         for part in path:
             if isinstance(pos, MapPos) and isinstance(part, str) and part in pos.values:
@@ -263,14 +295,20 @@ class _StopReadingError(Exception):
 class _Frame:
     """A mapping or sequence being built."""
 
-    __slots__ = ("container", "key", "key_at", "pos")
+    __slots__ = ("container", "full", "key", "key_at", "pos")
 
-    def __init__(self, container: Any, pos: MapPos | SeqPos) -> None:
+    def __init__(self, container: Any, pos: MapPos | SeqPos | int, mapping: bool) -> None:
         self.container = container
+        # Its positions tree, or (past the depth a lean build keeps) only its own position.
         self.pos = pos
+        self.full = pos.__class__ is not int
         # None in a sequence; in a mapping, _NO_KEY or the key waiting for its value
-        self.key: Any = _NO_KEY if isinstance(pos, MapPos) else None
+        self.key: Any = _NO_KEY if mapping else None
         self.key_at = 0
+
+
+class _NeedFullError(Exception):
+    """A lean build met what needs every position (a duplicate key): build again, in full."""
 
 
 _NO_KEY = object()  # a mapping expects a key next
@@ -278,9 +316,13 @@ _BAD_KEY = object()  # the key was refused: its value is read and dropped
 
 
 class _Builder:
-    def __init__(self, file: str, limits: Limits) -> None:
+    def __init__(self, file: str, limits: Limits, keep_depth: int | None = None) -> None:
+        """``keep_depth``: record the positions inside collections only that deep (1:
+        the document's, 2: also those of its values...); deeper ones are found again
+        by ``Positions`` when asked for (``LEAN_DEPTH``). None: every position."""
         self.file = file
         self.limits = limits
+        self.keep_depth = keep_depth if keep_depth is not None else 1 << 30
         self.problems: list[Problem] = []
 
     def problem(self, packed: int, message: str) -> None:
@@ -303,6 +345,7 @@ class _Builder:
         """
         max_depth = self.limits.max_depth
         max_values = self.limits.max_values
+        keep_depth = self.keep_depth
         stack: list[_Frame | None] = []
         top: _Frame | None = None  # the mapping or sequence being filled
         root: Any = None
@@ -355,7 +398,12 @@ class _Builder:
                 if values > max_values:
                     self._too_many(at)
                 stack.append(top)
-                top = _Frame({}, MapPos(at)) if kind is mapping_start else _Frame([], SeqPos(at))
+                if len(stack) > keep_depth:
+                    top = _Frame({} if kind is mapping_start else [], at, kind is mapping_start)
+                elif kind is mapping_start:
+                    top = _Frame({}, MapPos(at), True)
+                else:
+                    top = _Frame([], SeqPos(at), False)
                 continue
             elif kind is mapping_end or kind is sequence_end:
                 assert top is not None
@@ -389,7 +437,8 @@ class _Builder:
                 root, root_pos = value, pos
             elif top.key is None:  # a sequence
                 top.container.append(value)
-                top.pos.items.append(pos)  # type: ignore[union-attr]
+                if top.full:
+                    top.pos.items.append(pos)  # type: ignore[union-attr]
             elif top.key is no_key:
                 if value.__class__ is string and value not in top.container:
                     top.key = value
@@ -400,9 +449,10 @@ class _Builder:
                 key = top.key
                 if key is not bad_key:
                     top.container[key] = value
-                    mpos: MapPos = top.pos  # type: ignore[assignment]
-                    mpos.keys[key] = top.key_at
-                    mpos.values[key] = pos
+                    if top.full:
+                        mpos: MapPos = top.pos  # type: ignore[assignment]
+                        mpos.keys[key] = top.key_at
+                        mpos.values[key] = pos
                 top.key = no_key
         return root, root_pos
 
@@ -446,6 +496,8 @@ class _Builder:
             self.problem(at, f"mapping key {value!r} is {_describe_key(value)}; keys must be text")
             return _BAD_KEY
         if value in frame.container:
+            if not frame.full:
+                raise _NeedFullError
             first = frame.pos.keys[value] >> _SHIFT  # type: ignore[union-attr]
             self.problem(
                 at, f"duplicate key {value!r}: first on line {first}, again on line {at >> _SHIFT}"
@@ -510,10 +562,16 @@ def parse_yaml(source: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> Doc
                 )
             ]
         ) from None
-    builder = _Builder(file, limits)
+    builder = _Builder(file, limits, LEAN_DEPTH)
     try:
         with gc_paused():
-            data, root = builder.build(_event_source(source))
+            try:
+                data, root = builder.build(_event_source(source))
+                lean = True
+            except _NeedFullError:
+                builder = _Builder(file, limits)
+                data, root = builder.build(_event_source(source))
+                lean = False
     except _StopReadingError:
         raise YamlProblems(builder.problems) from None
     except MarkedYAMLError as exc:
@@ -535,7 +593,9 @@ def parse_yaml(source: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> Doc
         raise YamlProblems(builder.problems) from None
     if builder.problems:
         raise YamlProblems(builder.problems)
-    return Document(data, Positions(file, root))
+    if not lean:
+        return Document(data, Positions(file, root))
+    return Document(data, Positions(file, root, source, limits))
 
 
 def read_yaml(path: Path, file: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Document:

@@ -12,6 +12,7 @@ canonical conversion is ``mapping.py``'s. No retries here: each failure becomes 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import secrets
 from collections.abc import Collection, Mapping
@@ -21,6 +22,7 @@ from typing import Any, TypeGuard, Unpack
 import httpx
 
 from wasync import __version__
+from wasync.cache import CacheFile, CacheStore
 from wasync.errors import ConfigError, ErrorClass, ProtocolError, ProviderError
 from wasync.log import register_secret
 from wasync.model import QrCode, RemoteQrCode, RemoteTemplate, Template
@@ -218,6 +220,21 @@ class CamsProvider(HttpProvider[Params, dict[str, Any]]):
         self._key_id = key_id
         self._key_secret = secret
         register_secret(self._key_secret.get_secret_value())
+        self._details: CacheFile | None = None
+
+    def use_cache(self, store: CacheStore) -> None:
+        """Keep template details in ``store``, in a file named by a digest of the account
+        (its name, endpoint, space and key id: never a credential in the file or name)."""
+        ident = "\0".join(
+            (
+                self.account,
+                self._endpoint(),
+                self._cust_space_id or "",
+                self._key_id.get_secret_value(),
+            )
+        )
+        digest = hashlib.blake2b(ident.encode(), digest_size=12, person=b"wasync-cams").hexdigest()
+        self._details = store.file(f"cams-{digest}", "cams template details")
 
     # --- the HTTP base's hooks -----------------------------------------------------------------
 
@@ -400,6 +417,20 @@ class CamsProvider(HttpProvider[Params, dict[str, Any]]):
         raise self._bad_reply(action, {}, f"the listing did not end after {_MAX_PAGES} pages")
 
     async def _detail(self, template: RemoteTemplate) -> RemoteTemplate | None:
+        """The template with its components: from the cache when its listing's
+        ``LastUpdateTime`` (and status and category) are those of a detail read before,
+        else by GetChatappTemplateDetail (kept in the cache)."""
+        key = _detail_key(template)
+        cache = self._details if key is not None else None
+        if cache is not None and key is not None:
+            cached = cache.get(key)
+            if isinstance(cached, dict) and _same_version(cached, template):
+                try:
+                    return mapping.template_from_detail(self.account, cached, template)
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    pass  # a damaged entry: read the remote
+            if cached is not None:
+                cache.discard(key)
         action = "GetChatappTemplateDetail"
         try:
             body = await self._read(
@@ -416,11 +447,14 @@ class CamsProvider(HttpProvider[Params, dict[str, Any]]):
             raise
         data = self._data_object(action, body, "TemplateCode", "Name", "Language")
         try:
-            return mapping.template_from_detail(self.account, data, template)
+            detailed = mapping.template_from_detail(self.account, data, template)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._bad_reply(
                 action, body, f"the template detail is malformed: {exc}"
             ) from None
+        if cache is not None and key is not None and _same_version(data, template):
+            cache.put(key, data)
+        return detailed
 
     async def list_templates(
         self, phones: Collection[str], detail_for: Collection[tuple[str, str]] | None = None
@@ -511,3 +545,21 @@ class CamsProvider(HttpProvider[Params, dict[str, Any]]):
                 "TemplateType": mapping.TEMPLATE_TYPE,
             },
         )
+
+
+def _detail_key(template: RemoteTemplate) -> str | None:
+    """What a cached detail is filed under: the template's code, language and the
+    ``LastUpdateTime`` of its listing (None without one: not cached)."""
+    if template.updated_at is None:
+        return None
+    return f"{template.id}\t{template.language}\t{template.updated_at.isoformat()}"
+
+
+def _same_version(data: Mapping[str, Any], template: RemoteTemplate) -> bool:
+    """The detail ``data`` agrees with the template's listing on what both carry."""
+    return (
+        mapping.status_from_wire(str(data.get("AuditStatus") or "")) == template.status
+        and str(data.get("Category") or "") == template.category
+        and str(data.get("TemplateCode")) == template.id
+        and str(data.get("Language")) == template.language
+    )

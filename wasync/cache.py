@@ -1,0 +1,125 @@
+"""A small cache of provider replies under ``.wasync/cache/``: an optimisation, never the
+truth.
+
+A provider that reads through a cache (``UsesCache``) is given the session's
+``CacheStore`` and keeps one ``CacheFile`` per account, named by a digest of what
+identifies the account (never a credential). Each entry's key says which version of the
+remote object it holds (e.g. a template's code, language and last update time), so a
+changed object is never answered from the cache: its new key misses. A file that cannot
+be read, or holds another format or kind, is ignored and rebuilt; ``fresh`` (``wasync
+plan --refresh-cache``) ignores every file. Entries not used by a command are dropped
+when the file is written, so the file holds what the remote holds now. Write failures
+are ignored: the next command reads the remote again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+CACHE_DIR = Path(".wasync") / "cache"
+FORMAT = 1
+
+
+class CacheFile:
+    """One account's entries of one kind: ``get`` and ``put`` by key, ``save`` once."""
+
+    def __init__(self, path: Path, kind: str, *, fresh: bool = False) -> None:
+        self.path = path
+        self.kind = kind
+        self._entries: dict[str, Any] = {} if fresh else self._read()
+        self._used: set[str] = set()
+        self._changed = fresh and path.exists()  # rewritten, even if nothing is put
+        self.hits = 0
+        self.misses = 0
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # absent, unreadable or not JSON: rebuilt
+        if (
+            not isinstance(data, dict)
+            or data.get("format") != FORMAT
+            or data.get("kind") != self.kind
+            or not isinstance(data.get("entries"), dict)
+        ):
+            return {}  # another format, or another kind: rebuilt
+        entries: dict[str, Any] = data["entries"]
+        return entries
+
+    def get(self, key: str) -> Any | None:
+        found = self._entries.get(key)
+        if found is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._used.add(key)
+        return found
+
+    def put(self, key: str, value: Any) -> None:
+        self._entries[key] = value
+        self._used.add(key)
+        self._changed = True
+
+    def discard(self, key: str) -> None:
+        """An entry that turned out unusable: not kept."""
+        if self._entries.pop(key, None) is not None:
+            self._changed = True
+        self._used.discard(key)
+
+    def save(self) -> None:
+        """Write the entries used since the file was read (when anything changed)."""
+        stale = len(self._used) < len(self._entries)
+        if not (self._changed or stale) or (not self._used and not self.path.exists()):
+            return
+        kept = {key: self._entries[key] for key in sorted(self._used) if key in self._entries}
+        text = json.dumps(
+            {"format": FORMAT, "kind": self.kind, "entries": kept},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        with contextlib.suppress(OSError):  # a cache that cannot be written is no error
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(text)
+                os.replace(tmp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        self._entries, self._changed = kept, False
+
+
+class CacheStore:
+    """The cache files of one command, in ``folder`` (``<spec folder>/.wasync/cache``)."""
+
+    def __init__(self, folder: Path | None, *, fresh: bool = False) -> None:
+        self.folder = folder
+        self.fresh = fresh
+        self._files: dict[str, CacheFile] = {}
+
+    def file(self, name: str, kind: str) -> CacheFile | None:
+        """The file ``<name>.json`` (None when the store has no folder: no cache)."""
+        if self.folder is None:
+            return None
+        if name not in self._files:
+            self._files[name] = CacheFile(self.folder / f"{name}.json", kind, fresh=self.fresh)
+        return self._files[name]
+
+    def save(self) -> None:
+        for cache in self._files.values():
+            cache.save()
+
+
+@runtime_checkable
+class UsesCache(Protocol):
+    """A provider that keeps replies in the session's cache (``CacheStore``)."""
+
+    def use_cache(self, store: CacheStore) -> None: ...
