@@ -24,6 +24,7 @@ import click
 
 from wasync import __version__
 from wasync.errors import WasyncError
+from wasync.gcpause import imports_frozen
 from wasync.providers import registry
 
 DIR = click.argument(
@@ -91,7 +92,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @DIR
 def validate(**options: Any) -> None:
     """Check wasync.yaml and every spec file against WhatsApp's rules, offline."""
-    from wasync.commands import validate as command
+    with imports_frozen():
+        from wasync.commands import validate as command
 
     sys.exit(command.run(**options))
 
@@ -118,7 +120,8 @@ def validate(**options: Any) -> None:
 )
 def plan(**options: Any) -> None:
     """Show what apply would change, without changing anything."""
-    from wasync.commands import plan as command
+    with imports_frozen():
+        from wasync.commands import plan as command
 
     sys.exit(command.run(**options))
 
@@ -162,7 +165,8 @@ def plan(**options: Any) -> None:
 @REFRESH_CACHE
 def apply(**options: Any) -> None:
     """Make the remote match the specs: create, update and delete, within rate limits."""
-    from wasync.commands import apply as command
+    with imports_frozen():
+        from wasync.commands import apply as command
 
     sys.exit(command.run(**options))
 
@@ -172,7 +176,8 @@ def apply(**options: Any) -> None:
 @FORMAT
 def show(**options: Any) -> None:
     """Render a saved plan (wasync plan --out PLAN.json), checked as apply checks it."""
-    from wasync.commands import show as command
+    with imports_frozen():
+        from wasync.commands import show as command
 
     sys.exit(command.run(**options))
 
@@ -187,7 +192,8 @@ def show(**options: Any) -> None:
 )
 def preview(**options: Any) -> None:
     """Write an HTML page of every template as a chat bubble, offline, for review."""
-    from wasync.commands import preview as command
+    with imports_frozen():
+        from wasync.commands import preview as command
 
     sys.exit(command.run(**options))
 
@@ -215,7 +221,8 @@ def import_(**options: Any) -> None:
     New entries go to DIR/imported/<account>-qr-codes.yaml and <account>-templates.yaml;
     a plan right after shows no changes.
     """
-    from wasync.commands import import_ as command
+    with imports_frozen():
+        from wasync.commands import import_ as command
 
     sys.exit(command.run(**options))
 
@@ -248,7 +255,8 @@ def qr_export(**options: Any) -> None:
     Reads the providers (a code's deep link is theirs); entries without a code yet, or whose
     code the next apply replaces, are listed and not exported (exit 1).
     """
-    from wasync.commands import qr as command
+    with imports_frozen():
+        from wasync.commands import qr as command
 
     sys.exit(command.export(**options))
 
@@ -259,7 +267,8 @@ def qr_export(**options: Any) -> None:
 )
 def schema(**options: Any) -> None:
     """Print the JSON Schema of spec files, for yaml-language-server and editors."""
-    from wasync.commands import schema as command
+    with imports_frozen():
+        from wasync.commands import schema as command
 
     sys.exit(command.run(**options))
 
@@ -313,7 +322,8 @@ def sandbox() -> None:
 )
 def serve(**options: Any) -> None:
     """Serve a provider's emulator over HTTP until interrupted."""
-    from wasync.commands import sandbox as command
+    with imports_frozen():
+        from wasync.commands import sandbox as command
 
     sys.exit(command.serve(**options))
 
@@ -322,7 +332,8 @@ def serve(**options: Any) -> None:
 @DIR
 def reset(**options: Any) -> None:
     """Forget everything the embedded sandbox accounts hold (.wasync/sandbox/)."""
-    from wasync.commands import sandbox as command
+    with imports_frozen():
+        from wasync.commands import sandbox as command
 
     sys.exit(command.reset(**options))
 
