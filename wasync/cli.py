@@ -16,6 +16,7 @@ function of its ``wasync.commands`` module, whose signature is the one that type
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -348,6 +349,10 @@ def main() -> None:
     """Entry point: user errors are one message and exit 1; bugs exit 3 with a report."""
     from wasync.output import broken_pipe, guard_streams
 
+    # pydantic looks for its plugins (entry points of every installed distribution) when the
+    # first model is built: a scan of site-packages worth several ms at every start, for
+    # plugins that wasync does not use. A user who wants them sets the variable themselves.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     guard_streams()
     code = _run()
     for stream in (sys.stdout, sys.stderr):
