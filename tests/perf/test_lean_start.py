@@ -29,6 +29,7 @@ NEVER_AT_START = {
     "deepdiff": "a diff of a list whose length changed",
     "wasync.plan.render.markdown": "plan --format markdown",
     "wasync.plan.render.json": "plan --format json",
+    "wasync.plan.saved": "plan --out, apply --plan",
     "wasync.apply": "wasync apply",
     "wasync.importer": "wasync import",
 }
