@@ -16,6 +16,7 @@ function of its ``wasync.commands`` module, whose signature is the one that type
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import click
 
 from wasync import __version__
 from wasync.errors import WasyncError
+from wasync.gcpause import imports_frozen
 from wasync.providers import registry
 
 DIR = click.argument(
@@ -91,7 +93,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @DIR
 def validate(**options: Any) -> None:
     """Check wasync.yaml and every spec file against WhatsApp's rules, offline."""
-    from wasync.commands import validate as command
+    with imports_frozen():
+        from wasync.commands import validate as command
 
     sys.exit(command.run(**options))
 
@@ -118,7 +121,8 @@ def validate(**options: Any) -> None:
 )
 def plan(**options: Any) -> None:
     """Show what apply would change, without changing anything."""
-    from wasync.commands import plan as command
+    with imports_frozen():
+        from wasync.commands import plan as command
 
     sys.exit(command.run(**options))
 
@@ -162,7 +166,8 @@ def plan(**options: Any) -> None:
 @REFRESH_CACHE
 def apply(**options: Any) -> None:
     """Make the remote match the specs: create, update and delete, within rate limits."""
-    from wasync.commands import apply as command
+    with imports_frozen():
+        from wasync.commands import apply as command
 
     sys.exit(command.run(**options))
 
@@ -172,7 +177,8 @@ def apply(**options: Any) -> None:
 @FORMAT
 def show(**options: Any) -> None:
     """Render a saved plan (wasync plan --out PLAN.json), checked as apply checks it."""
-    from wasync.commands import show as command
+    with imports_frozen():
+        from wasync.commands import show as command
 
     sys.exit(command.run(**options))
 
@@ -187,7 +193,8 @@ def show(**options: Any) -> None:
 )
 def preview(**options: Any) -> None:
     """Write an HTML page of every template as a chat bubble, offline, for review."""
-    from wasync.commands import preview as command
+    with imports_frozen():
+        from wasync.commands import preview as command
 
     sys.exit(command.run(**options))
 
@@ -215,7 +222,8 @@ def import_(**options: Any) -> None:
     New entries go to DIR/imported/<account>-qr-codes.yaml and <account>-templates.yaml;
     a plan right after shows no changes.
     """
-    from wasync.commands import import_ as command
+    with imports_frozen():
+        from wasync.commands import import_ as command
 
     sys.exit(command.run(**options))
 
@@ -248,7 +256,8 @@ def qr_export(**options: Any) -> None:
     Reads the providers (a code's deep link is theirs); entries without a code yet, or whose
     code the next apply replaces, are listed and not exported (exit 1).
     """
-    from wasync.commands import qr as command
+    with imports_frozen():
+        from wasync.commands import qr as command
 
     sys.exit(command.export(**options))
 
@@ -259,7 +268,8 @@ def qr_export(**options: Any) -> None:
 )
 def schema(**options: Any) -> None:
     """Print the JSON Schema of spec files, for yaml-language-server and editors."""
-    from wasync.commands import schema as command
+    with imports_frozen():
+        from wasync.commands import schema as command
 
     sys.exit(command.run(**options))
 
@@ -313,7 +323,8 @@ def sandbox() -> None:
 )
 def serve(**options: Any) -> None:
     """Serve a provider's emulator over HTTP until interrupted."""
-    from wasync.commands import sandbox as command
+    with imports_frozen():
+        from wasync.commands import sandbox as command
 
     sys.exit(command.serve(**options))
 
@@ -322,7 +333,8 @@ def serve(**options: Any) -> None:
 @DIR
 def reset(**options: Any) -> None:
     """Forget everything the embedded sandbox accounts hold (.wasync/sandbox/)."""
-    from wasync.commands import sandbox as command
+    with imports_frozen():
+        from wasync.commands import sandbox as command
 
     sys.exit(command.reset(**options))
 
@@ -337,6 +349,10 @@ def main() -> None:
     """Entry point: user errors are one message and exit 1; bugs exit 3 with a report."""
     from wasync.output import broken_pipe, guard_streams
 
+    # pydantic looks for its plugins (entry points of every installed distribution) when the
+    # first model is built: a scan of site-packages worth several ms at every start, for
+    # plugins that wasync does not use. A user who wants them sets the variable themselves.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     guard_streams()
     code = _run()
     for stream in (sys.stdout, sys.stderr):

@@ -12,7 +12,6 @@ import click
 
 from wasync import manager
 from wasync.plan.render import write
-from wasync.plan.saved import write_plan
 from wasync.session import Session
 
 # --detailed-exitcode: changes to apply; or differences that apply cannot make (only
@@ -61,6 +60,8 @@ def run(
             err=True,
         )
     if out is not None:
+        from wasync.plan.saved import write_plan  # only plan --out saves one
+
         write_plan(planned.plan, out)
         click.echo(
             f"Saved the plan to {out}; apply it with: wasync apply {directory} --plan {out}",

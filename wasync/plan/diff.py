@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from deepdiff import DeepDiff
-from deepdiff.helper import NotPresent
-
 from wasync.plan.model import FieldDiff
 
 
@@ -115,15 +112,20 @@ def diff(before: Any, after: Any, prefix: str = "") -> list[FieldDiff]:
 def _deep(before: Any, after: Any, prefix: str) -> list[FieldDiff]:
     if not _is_container(before) and not _is_container(after):
         return [FieldDiff(prefix, _plain(before), _plain(after))]
+    # Imported here: only a list whose length changed needs deepdiff, and importing it costs
+    # more than a whole plan of a small folder (a tenth of the time to start wasync).
+    from deepdiff import DeepDiff
+    from deepdiff.helper import NotPresent
+
     tree = DeepDiff(before, after, view="tree", ignore_order=False, verbose_level=2)
     old: dict[tuple[Part, ...], Any] = {}
     new: dict[tuple[Part, ...], Any] = {}
     for levels in tree.values():
         for level in levels:
             parts = tuple(level.path(output_format="list"))
-            if not _missing(level.t1):
+            if not isinstance(level.t1, NotPresent):
                 old.update(_leaves(level.t1, parts))
-            if not _missing(level.t2):
+            if not isinstance(level.t2, NotPresent):
                 new.update(_leaves(level.t2, parts))
     # Document order: list items by index, keys in the order the documents use them.
     rank: dict[str, int] = {}
@@ -141,10 +143,6 @@ def _deep(before: Any, after: Any, prefix: str) -> list[FieldDiff]:
         if b != a or type(b) is not type(a):
             out.append(FieldDiff(_path(prefix, parts), b, a))
     return out
-
-
-def _missing(value: Any) -> bool:
-    return isinstance(value, NotPresent)
 
 
 def _is_list(value: Any) -> bool:

@@ -29,8 +29,6 @@ import hmac
 import json
 import time
 from collections.abc import Collection, Mapping
-from email.parser import BytesParser
-from email.policy import HTTP
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +232,9 @@ def _scripted(script: ScriptedReply) -> Response:
 
 def _form(content_type: str, raw: bytes) -> tuple[dict[str, str], bytes]:
     """The text fields and the ``file`` part of a multipart/form-data body."""
+    from email.parser import BytesParser  # only media uploads need it: the sandbox starts quicker
+    from email.policy import HTTP
+
     message = BytesParser(policy=HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
     )

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from wasync.output import has_hidden
-from wasync.plan.render import common, json, markdown, text
+from wasync.plan.render import common, text
 from wasync.plan.render.common import Data
 
 FORMATS = ("text", "markdown", "json")
@@ -24,8 +24,14 @@ def write(data: Data, fmt: str, file: TextIO) -> None:
         else:
             text.render(common.shown(data), console)
     elif fmt == "markdown":
+        # Each format's module loads only when it is asked for (the Markdown one draws
+        # every template as a message: most of what a terminal plan would import for nothing).
+        from wasync.plan.render import markdown
+
         file.write(_for_people(markdown.render, data))
     elif fmt == "json":
+        from wasync.plan.render import json
+
         file.write(json.render(data))
     else:
         raise ValueError(f"unknown plan format {fmt!r}; use one of {', '.join(FORMATS)}")
