@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from wasync.cache import CACHE_DIR, BlobCache
 from wasync.errors import Location, Problem
 from wasync.model import Desired, QrCode, Template, address_of
 from wasync.spec import CONFIG_FILE
@@ -43,6 +44,7 @@ from wasync.spec.yaml import (
 from wasync.traits import ProviderTraits
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+PARSE_CACHE = CACHE_DIR / "specs"
 KINDS: dict[str, type[QrCode] | type[Template]] = {"qr_codes": QrCode, "templates": Template}
 
 
@@ -178,15 +180,20 @@ class _Loader:
         files, problems = spec_files(directory)
         self.problems += problems
         shown: list[str] = []
+        # Parsed files by content (``read_yaml``): a large folder parses in a second, and
+        # most files are the same from one plan to the next.
+        cache = BlobCache(directory / PARSE_CACHE)
         for rel in files:
             name = str(directory / rel)
             shown.append(name)
             try:
-                doc = read_yaml(directory / rel, name, self.limits)
+                doc = read_yaml(directory / rel, name, self.limits, cache)
             except YamlProblems as exc:
                 self.problems += exc.problems
                 continue
             self._file(doc.data, doc.positions)
+            del doc  # the file's data: only the resources built from it are kept
+        cache.prune()
         desired = Desired(qr_codes=tuple(self.qr_codes), templates=tuple(self.templates))
         warnings = tuple(sorted(self.warnings, key=Problem.sort_key))
         return LoadedSpecs(desired, self.source_map, tuple(shown), warnings)
