@@ -14,6 +14,7 @@ call is retried on its own by the session's policy (a listing never starts over)
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -77,9 +78,14 @@ async def read(session: Session, wanted: Mapping[str, Reading]) -> Remote:
 
     # Replies become tens of thousands of small acyclic objects: a collector rescanning
     # them as they pile up costs as much as reading them (about 1 s at 20,000 resources).
+    # They live until the command ends, so they are then moved out of the collector's
+    # sight, as the loaded specs are (``load_desired``).
     with gc_paused():
         results = await asyncio.gather(*(read_account(c) for c in session.connections(wanted)))
-    return Remote(
-        qr_codes=tuple(q for qrs, _ in results for q in qrs),
-        templates=tuple(t for _, ts in results for t in ts),
-    )
+        remote = Remote(
+            qr_codes=tuple(q for qrs, _ in results for q in qrs),
+            templates=tuple(t for _, ts in results for t in ts),
+        )
+        del results
+        gc.freeze()
+    return remote
