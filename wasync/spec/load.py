@@ -169,7 +169,6 @@ class _Loader:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.source_map = SourceMap()
-        self.first: dict[str, Location] = {}
         self.pinned: dict[tuple[str, str, str], Location] = {}
         self.qr_codes: list[QrCode] = []
         self.templates: list[Template] = []
@@ -302,13 +301,11 @@ class _Loader:
                 )
             return
         ctx.address = resource.address
-        here = positions.locate(base)
-        first = self.first.get(ctx.address)
+        first = self.source_map.locate(ctx.address)  # None: the first declaration
         if first is not None:
             ctx.error((), f"declared twice: first at {first}; each address must be unique")
             self.problems += ctx.problems
             return
-        self.first[ctx.address] = here
         self.source_map.add(ctx.address, positions, base)
 
         traits = self.accounts.get(resource.account)
@@ -322,7 +319,7 @@ class _Loader:
                 f"no account {resource.account!r} in {CONFIG_FILE}; {hint}accounts there: {have}",
             )
         if isinstance(resource, QrCode):
-            self._pin(resource, ctx, here)
+            self._pin(resource, ctx)
             self.qr_codes.append(resource)
         else:
             self.templates.append(resource)
@@ -330,9 +327,10 @@ class _Loader:
         self.problems += ctx.problems
         self.warnings += ctx.warnings
 
-    def _pin(self, qr: QrCode, ctx: Ctx, here: Location) -> None:
+    def _pin(self, qr: QrCode, ctx: Ctx) -> None:
         if qr.code is None:
             return
+        here = ctx.locate()
         key = (qr.account, qr.phone, qr.code)
         first = self.pinned.get(key)
         if first is not None:
