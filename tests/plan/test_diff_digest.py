@@ -134,3 +134,15 @@ def test_specs_digest_is_that_of_the_whole_text_however_many_views() -> None:
         views = [(f"a{i:05}", {"kind": "qr", "label": f"é\n{i}"}) for i in range(n)]
         text = json.dumps([v for _, v in views], separators=(",", ":"), ensure_ascii=False)
         assert specs_digest(views[::-1]) == "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_a_templates_components_dumped_at_once_are_those_dumped_one_by_one() -> None:
+    # Template.canonical_components dumps the list in one call; the planner and the
+    # providers' reads must agree with the per-component form on every kind of component.
+    from wasync.loading import load_desired
+    from wasync.model import canonical_components
+
+    _, specs = load_desired(Path(__file__).resolve().parents[2] / "specs", freeze=False)
+    assert specs.desired.templates
+    for t in specs.desired.templates:
+        assert t.canonical_components() == canonical_components(t.components), t.address
