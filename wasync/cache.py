@@ -10,11 +10,15 @@ be read, or holds another format or kind, is ignored and rebuilt; ``fresh`` (``w
 plan --refresh-cache``) ignores every file. Entries not used by a command are dropped
 when the file is written, so the file holds what the remote holds now. Write failures
 are ignored: the next command reads the remote again.
+
+``BlobCache`` keeps values computed from local files (parsed spec files) under a key made
+from their content: it never answers for a file that changed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -123,3 +127,75 @@ class UsesCache(Protocol):
     """A provider that keeps replies in the session's cache (``CacheStore``)."""
 
     def use_cache(self, store: CacheStore) -> None: ...
+
+
+class BlobCache:
+    """Values computed from a file's content, one file each in ``folder``, named by a key
+    that the caller derives from everything the value depends on (a digest of the content
+    and of how it was read): a changed input has a new key, so it never meets a stale
+    value. Values are JSON data (tuples come back as lists), kept behind a digest of their
+    text: a truncated, corrupt or foreign file is ignored, and overwritten when the value
+    is put again.
+    """
+
+    MAGIC = b"wasync-blob-1:"
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._used: set[str] = set()
+        self._put = False
+
+    def _path(self, key: str) -> Path | None:
+        return self.folder / f"{key}.bin" if self.folder is not None else None
+
+    def get(self, key: str) -> Any | None:
+        path = self._path(key)
+        if path is None:
+            return None
+        try:
+            blob = path.read_bytes()
+        except OSError:
+            return None
+        head = len(self.MAGIC)
+        digest, payload = blob[head : head + 32], blob[head + 32 :]
+        if not blob.startswith(self.MAGIC) or hashlib.sha256(payload).digest() != digest:
+            return None
+        try:
+            value = json.loads(payload)
+        except ValueError:  # pragma: no cover - the digest matched
+            return None
+        self._used.add(key)
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        self._used.add(key)
+        self._put = True
+        try:
+            payload = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        except (TypeError, ValueError):  # not JSON data (or text UTF-8 cannot hold)
+            return
+        blob = self.MAGIC + hashlib.sha256(payload).digest() + payload
+        with contextlib.suppress(OSError):  # a cache that cannot be written is no error
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(blob)
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+
+    def prune(self) -> None:
+        """Remove the entries neither got nor put since this cache was made (the values of
+        files that changed or went away), once something new was put."""
+        if self.folder is None or not self._put:
+            return
+        with contextlib.suppress(OSError):
+            for path in self.folder.glob("*.bin"):
+                if path.stem not in self._used:
+                    path.unlink(missing_ok=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -123,3 +125,24 @@ def test_settings_come_from_wasync_yaml(tmp_path: Path) -> None:
     assert settings["a"].traits.name == "cams" and settings["a"].prune
     assert settings["b"].traits.template_delete_takes_all_languages
     assert settings["b"].thresholds.max_change_share == 0.5 and not settings["b"].prune
+
+
+def test_specs_digest_is_that_of_the_whole_text_however_many_views() -> None:
+    # Hashed a slice at a time; the digest must stay that of the views' JSON as one text
+    # (a saved plan from before is checked against it).
+    for n in (0, 1, 500, 1001):
+        views = [(f"a{i:05}", {"kind": "qr", "label": f"é\n{i}"}) for i in range(n)]
+        text = json.dumps([v for _, v in views], separators=(",", ":"), ensure_ascii=False)
+        assert specs_digest(views[::-1]) == "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_a_templates_components_dumped_at_once_are_those_dumped_one_by_one() -> None:
+    # Template.canonical_components dumps the list in one call; the planner and the
+    # providers' reads must agree with the per-component form on every kind of component.
+    from wasync.loading import load_desired
+    from wasync.model import canonical_components
+
+    _, specs = load_desired(Path(__file__).resolve().parents[2] / "specs", freeze=False)
+    assert specs.desired.templates
+    for t in specs.desired.templates:
+        assert t.canonical_components() == canonical_components(t.components), t.address

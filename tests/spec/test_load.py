@@ -283,3 +283,21 @@ def test_twenty_thousand_resources_load_in_seconds(tmp_path: Path) -> None:
     elapsed = time.process_time() - started
     assert len(loaded.desired.templates) == 20_000
     assert elapsed < 30, f"{elapsed:.1f}s"
+
+
+def test_a_folder_read_from_the_parse_cache_reports_the_same_problems(tmp_path: Path) -> None:
+    # A problem deep in a resource is located from the file's text again (a parse keeps
+    # only shallow positions): the same on a parse cache hit as on the first read.
+    long_label = [{"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "x" * 30}]}]
+    bad = template(components=[*BODY["components"], *long_label])  # type: ignore[list-item]
+    root = folder(tmp_path, {"a.yaml": dump({"templates": [bad]}), "b.yaml": dump({})})
+    first = problems(root)
+    assert len(first) == 1 and "components[1].buttons[0].text" in first[0]
+    cached = sorted((root / ".wasync" / "cache" / "specs").glob("*.bin"))
+    assert len(cached) == 2
+    assert problems(root) == first
+    # An edited file gets a new entry; the old one is dropped.
+    (root / "a.yaml").write_text(dump({"templates": [template()]}), encoding="utf-8")
+    assert problems(root) == []
+    now = sorted((root / ".wasync" / "cache" / "specs").glob("*.bin"))
+    assert len(now) == 2 and now != cached

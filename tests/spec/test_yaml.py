@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from wasync.cache import BlobCache
 from wasync.errors import Location
 from wasync.spec.yaml import YamlProblems, parse_yaml, read_yaml
 
@@ -125,3 +126,43 @@ def test_read_yaml_names_the_file_as_given(tmp_path: Path) -> None:
 
 def test_a_utf8_byte_order_mark_is_accepted() -> None:
     assert parse_yaml(b"\xef\xbb\xbfa: 1\n", "t.yaml").data == {"a": 1}
+
+
+def test_a_cached_parse_gives_the_same_data_and_positions(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(SPEC, encoding="utf-8")
+    cache = BlobCache(tmp_path / "cache")
+    first = read_yaml(path, "s.yaml", cache=cache)  # parsed, then kept
+    assert len(list((tmp_path / "cache").glob("*.bin"))) == 1
+    again = read_yaml(path, "s.yaml", cache=BlobCache(tmp_path / "cache"))
+    assert again.data == first.data == parse_yaml(SPEC.encode(), "s.yaml").data
+    paths = [
+        (),
+        ("templates",),
+        ("templates", 0),
+        ("templates", 0, "account"),
+        ("templates", 0, "components", 1, "text"),
+        ("templates", 0, "é"),
+    ]
+    for p in paths:
+        for key in (False, True):
+            assert again.positions.locate(p, key=key) == first.positions.locate(p, key=key)
+    # An edited file is parsed again, never answered from the old entry.
+    path.write_text(SPEC.replace("Bye", "Later"), encoding="utf-8")
+    edited = read_yaml(path, "s.yaml", cache=BlobCache(tmp_path / "cache"))
+    assert edited.data["templates"][0]["components"][1]["text"] == "Later"
+
+
+def test_a_corrupt_cache_entry_is_ignored_and_problems_are_never_cached(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(SPEC, encoding="utf-8")
+    read_yaml(path, "s.yaml", cache=BlobCache(tmp_path / "cache"))
+    (entry,) = (tmp_path / "cache").glob("*.bin")
+    entry.write_bytes(entry.read_bytes()[:-5] + b"xxxxx")
+    doc = read_yaml(path, "s.yaml", cache=BlobCache(tmp_path / "cache"))
+    assert doc.data == parse_yaml(SPEC.encode(), "s.yaml").data
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: 1\na: 2\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(YamlProblems, match="duplicate key 'a'"):
+            read_yaml(bad, "bad.yaml", cache=BlobCache(tmp_path / "cache"))

@@ -290,7 +290,14 @@ class _Planner:
             have: list[JsonDict] = list(r.components)
             if want != have:  # quick checks first; deepdiff only where they fail
                 keys = traits.write_only_component_keys
-                have, want = strip_keys(have, keys), strip_keys(want, keys)
+                if len(want) == len(have):  # strip only the components that differ
+                    pairs = [
+                        (h, w) if h == w else (strip_keys(h, keys), strip_keys(w, keys))
+                        for h, w in zip(have, want, strict=True)
+                    ]
+                    have, want = [h for h, _ in pairs], [w for _, w in pairs]
+                else:
+                    have, want = strip_keys(have, keys), strip_keys(want, keys)
                 if have != want:
                     fields += diff(have, want, "components")
         ttl = d.message_send_ttl_seconds

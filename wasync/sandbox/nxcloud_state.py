@@ -422,7 +422,7 @@ class NxcloudEmulator:
                 page = [t for t in items if t["seq"] < before][-limit:]
             else:
                 page = items[:limit]
-            out: dict[str, Any] = {"data": [self._echo(t) for t in page]}
+            out: dict[str, Any] = {"data": [self._echo(t, copy=False) for t in page]}
             if not page:
                 return out
             first, last = page[0]["seq"], page[-1]["seq"]
@@ -524,10 +524,14 @@ class NxcloudEmulator:
         return f"https://graph.facebook.com/v15.0/{waba}/message_templates?{query}"
 
     @staticmethod
-    def _echo(record: Mapping[str, Any]) -> dict[str, Any]:
-        """A templateInfo as getTemplate returns it (the fields NXCloud asks Meta for)."""
+    def _echo(record: Mapping[str, Any], *, copy: bool = True) -> dict[str, Any]:
+        """A templateInfo as getTemplate returns it (the fields NXCloud asks Meta for).
+
+        Without ``copy`` it shares the record's components: a listing's reply is rendered
+        to JSON at once, and stored components are only ever replaced, never changed in
+        place (a deep copy of every listed template was most of a listing's cost)."""
         keys = ("id", "category", "language", "name", "status", "components")
-        out = {k: json_copy(record[k]) for k in keys}
+        out = {k: json_copy(record[k]) if copy else record[k] for k in keys}
         out["rejected_reason"] = record["rejected_reason"]
         out["quality_score"] = dict(record["quality_score"])
         return out

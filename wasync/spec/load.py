@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from wasync.cache import CACHE_DIR, BlobCache
 from wasync.errors import Location, Problem
 from wasync.model import Desired, QrCode, Template, address_of
 from wasync.spec import CONFIG_FILE
@@ -43,6 +44,7 @@ from wasync.spec.yaml import (
 from wasync.traits import ProviderTraits
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+PARSE_CACHE = CACHE_DIR / "specs"
 KINDS: dict[str, type[QrCode] | type[Template]] = {"qr_codes": QrCode, "templates": Template}
 
 
@@ -167,7 +169,6 @@ class _Loader:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.source_map = SourceMap()
-        self.first: dict[str, Location] = {}
         self.pinned: dict[tuple[str, str, str], Location] = {}
         self.qr_codes: list[QrCode] = []
         self.templates: list[Template] = []
@@ -178,15 +179,20 @@ class _Loader:
         files, problems = spec_files(directory)
         self.problems += problems
         shown: list[str] = []
+        # Parsed files by content (``read_yaml``): a large folder parses in a second, and
+        # most files are the same from one plan to the next.
+        cache = BlobCache(directory / PARSE_CACHE)
         for rel in files:
             name = str(directory / rel)
             shown.append(name)
             try:
-                doc = read_yaml(directory / rel, name, self.limits)
+                doc = read_yaml(directory / rel, name, self.limits, cache)
             except YamlProblems as exc:
                 self.problems += exc.problems
                 continue
             self._file(doc.data, doc.positions)
+            del doc  # the file's data: only the resources built from it are kept
+        cache.prune()
         desired = Desired(qr_codes=tuple(self.qr_codes), templates=tuple(self.templates))
         warnings = tuple(sorted(self.warnings, key=Problem.sort_key))
         return LoadedSpecs(desired, self.source_map, tuple(shown), warnings)
@@ -295,13 +301,11 @@ class _Loader:
                 )
             return
         ctx.address = resource.address
-        here = positions.locate(base)
-        first = self.first.get(ctx.address)
+        first = self.source_map.locate(ctx.address)  # None: the first declaration
         if first is not None:
             ctx.error((), f"declared twice: first at {first}; each address must be unique")
             self.problems += ctx.problems
             return
-        self.first[ctx.address] = here
         self.source_map.add(ctx.address, positions, base)
 
         traits = self.accounts.get(resource.account)
@@ -315,7 +319,7 @@ class _Loader:
                 f"no account {resource.account!r} in {CONFIG_FILE}; {hint}accounts there: {have}",
             )
         if isinstance(resource, QrCode):
-            self._pin(resource, ctx, here)
+            self._pin(resource, ctx)
             self.qr_codes.append(resource)
         else:
             self.templates.append(resource)
@@ -323,9 +327,10 @@ class _Loader:
         self.problems += ctx.problems
         self.warnings += ctx.warnings
 
-    def _pin(self, qr: QrCode, ctx: Ctx, here: Location) -> None:
+    def _pin(self, qr: QrCode, ctx: Ctx) -> None:
         if qr.code is None:
             return
+        here = ctx.locate()
         key = (qr.account, qr.phone, qr.code)
         first = self.pinned.get(key)
         if first is not None:

@@ -24,6 +24,7 @@ expand exponentially ("billion laughs"). Refusing them closes both at once.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import stat
@@ -35,6 +36,7 @@ from typing import Any, TypeAlias
 import ruamel.yaml.events as ev
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from wasync.cache import BlobCache
 from wasync.errors import Location, Problem
 from wasync.gcpause import gc_paused
 
@@ -598,8 +600,52 @@ def parse_yaml(source: bytes, file: str, limits: Limits = DEFAULT_LIMITS) -> Doc
     return Document(data, Positions(file, root, source, limits))
 
 
-def read_yaml(path: Path, file: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Document:
-    """Read and parse the YAML file at ``path``, shown as ``file`` in messages."""
+# Part of every parse cache key: bump it when what a parse gives (data or positions) changes.
+PARSE_FORMAT = 1
+
+
+def _encode(pos: Pos) -> Any:
+    """A lean positions tree as plain data (for ``BlobCache``)."""
+    if pos.__class__ is int:
+        return pos
+    if isinstance(pos, MapPos):
+        return (pos.at, pos.keys, {k: _encode(v) for k, v in pos.values.items()})
+    assert isinstance(pos, SeqPos)
+    return (pos.at, [_encode(p) for p in pos.items])
+
+
+def _decode(data: Any) -> Pos:
+    if data.__class__ is int:
+        return int(data)
+    if len(data) == 3:
+        at, keys, values = data
+        mpos = MapPos(at)
+        mpos.keys = keys
+        mpos.values = {k: _decode(v) for k, v in values.items()}
+        return mpos
+    at, items = data
+    spos = SeqPos(at)
+    spos.items = [_decode(p) for p in items]
+    return spos
+
+
+def _cache_key(source: bytes, limits: Limits) -> str:
+    h = hashlib.sha256(f"yaml-{PARSE_FORMAT}:{LEAN_DEPTH}:{limits!r}:".encode())
+    h.update(source)
+    return h.hexdigest()
+
+
+def read_yaml(
+    path: Path,
+    file: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    cache: BlobCache | None = None,
+) -> Document:
+    """Read and parse the YAML file at ``path``, shown as ``file`` in messages.
+
+    With ``cache``, a file read before with the same content and limits is not parsed
+    again: its data and (lean) positions come from the cache, as the parse gave them.
+    Only files without problems are cached, so their problems are always found afresh."""
     name = file if file is not None else str(path)
     try:
         info = path.stat()
@@ -616,7 +662,23 @@ def read_yaml(path: Path, file: str | None = None, limits: Limits = DEFAULT_LIMI
         raise YamlProblems([Problem(what, Location(name, 1, 1))]) from None
     if len(source) > limits.max_file_bytes:  # grew since stat
         raise YamlProblems([_too_big(name, len(source), limits)])
-    return parse_yaml(source, name, limits)
+    if cache is None:
+        return parse_yaml(source, name, limits)
+    key = _cache_key(source, limits)
+    with gc_paused():
+        hit = cache.get(key)
+        if hit is not None:
+            try:
+                data, root = hit
+                positions = Positions(name, None if root is None else _decode(root), source, limits)
+            except (TypeError, ValueError, AttributeError, IndexError, KeyError):  # not ours
+                pass
+            else:
+                return Document(data, positions)
+    doc = parse_yaml(source, name, limits)
+    root = doc.positions.root
+    cache.put(key, (doc.data, None if root is None else _encode(root)))
+    return doc
 
 
 def _too_big(name: str, size: int, limits: Limits) -> Problem:

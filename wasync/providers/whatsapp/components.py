@@ -22,13 +22,21 @@ Unknown keys pass through both ways, so a field Meta adds shows up as drift, not
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, get_args
+from typing import Any, TypeGuard, get_args
 from urllib.parse import parse_qsl, urlsplit
 
 from wasync.model import JsonDict, OtpType, canonical_components
 from wasync.providers.whatsapp import MalformedError
 
 OTP_URL_PREFIX = "https://www.whatsapp.com/otp/code/"
+
+
+def _is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """A mapping: a reply's dict at the cost of a type check, anything else as the ABC
+    says (tens of thousands of components are read per refresh at scale)."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 OTP_TYPES: tuple[str, ...] = get_args(OtpType)  # Meta's otp_type values
 
 
@@ -64,7 +72,7 @@ def components_from_meta(raw: Any, category: str, *, where: str = "template") ->
     authentication = category.upper() == "AUTHENTICATION"
     out: list[JsonDict] = []
     for index, component in enumerate(raw):
-        if not isinstance(component, Mapping) or not isinstance(component.get("type"), str):
+        if not _is_map(component) or not isinstance(component.get("type"), str):
             raise MalformedError(f"{where}: components[{index}] has no type")
         c = dict(component)
         c["type"] = kind = c["type"].upper()
@@ -97,7 +105,7 @@ def _cards_from_meta(raw: Any, where: str) -> list[JsonDict]:
         raise MalformedError(f"{where}: cards is not a list")
     cards: list[JsonDict] = []
     for i, card in enumerate(raw):
-        if not isinstance(card, Mapping):
+        if not _is_map(card):
             raise MalformedError(f"{where}: cards[{i}] is not an object")
         parts = components_from_meta(
             card.get("components"), "MARKETING", where=f"{where}: cards[{i}]"
@@ -110,7 +118,7 @@ def _header_from_meta(header: JsonDict) -> JsonDict:
     if isinstance(header.get("format"), str):
         header["format"] = header["format"].upper()
     example = header.get("example")
-    if not isinstance(example, Mapping):
+    if not _is_map(example):
         return header
     example = dict(example)
     if isinstance(example.get("header_text"), str):
@@ -122,7 +130,7 @@ def _header_from_meta(header: JsonDict) -> JsonDict:
 
 def _body_from_meta(body: JsonDict) -> JsonDict:
     example = body.get("example")
-    if isinstance(example, Mapping):
+    if _is_map(example):
         values = example.get("body_text")
         if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
             body["example"] = {**example, "body_text": [values]}  # the flat form
@@ -131,7 +139,7 @@ def _body_from_meta(body: JsonDict) -> JsonDict:
 
 def button_from_meta(raw: Any, *, where: str) -> JsonDict:
     """One button of a BUTTONS component in canonical form (``where`` names the component)."""
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("type"), str):
+    if not _is_map(raw) or not isinstance(raw.get("type"), str):
         raise MalformedError(f"{where} has a button without a type")
     button = dict(raw)
     button["type"] = kind = button["type"].upper()

@@ -9,6 +9,7 @@ their one positional ``{{1}}`` in both formats.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -62,9 +63,13 @@ class Scan:
 _NONE = Scan()  # what text without braces has (never modified)
 
 
+@functools.lru_cache(maxsize=4096)
 def scan(text: str, *, named: bool = False) -> Scan:
     """Find ``{{n}}`` placeholders (``{{name}}`` ones where ``named``); report malformed
-    ones (each once)."""
+    ones (each once).
+
+    The answer is shared by every caller with the same text (a text repeats across the
+    accounts, numbers and languages of large spec sets): never modify it."""
     if "{" not in text and "}" not in text:
         return _NONE
     out = Scan()
