@@ -46,6 +46,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from wasync.sandbox.common import Clock, JsonState
+from wasync.sandbox.meta_behaviour import (
+    CATEGORIES,
+    EDITABLE,
+    OTP_URL,
+    STATUSES,
+    authentication_body,
+    otp_as_url,
+)
 
 GRAPH = "https://graph.facebook.com"
 DAY = 86_400.0
@@ -56,22 +64,6 @@ QR_LIMIT = 2000
 PREFILLED_MAX = 140
 # Numbers every WABA holds unless ``wabas`` says otherwise (display form, as Graph shows it).
 SANDBOX_NUMBERS = ("+1 555-010-1111", "+1 555-010-2222", "+1 555-010-3333")
-STATUSES = frozenset(
-    {
-        "APPROVED",
-        "IN_APPEAL",
-        "PENDING",
-        "REJECTED",
-        "PENDING_DELETION",
-        "DELETED",
-        "DISABLED",
-        "PAUSED",
-        "LIMIT_EXCEEDED",
-        "ARCHIVED",
-    }
-)
-EDITABLE = frozenset({"APPROVED", "REJECTED", "PAUSED"})
-CATEGORIES = frozenset({"MARKETING", "UTILITY", "AUTHENTICATION"})
 UPLOAD_TYPES = frozenset({"application/pdf", "image/jpeg", "image/jpg", "image/png", "video/mp4"})
 DEFAULT_TEMPLATE_FIELDS = (
     "name",
@@ -92,7 +84,6 @@ TEMPLATE_FIELDS = frozenset(
         "previous_category",
     }
 )
-OTP_URL = "https://www.whatsapp.com/otp/code/"
 REJECT = re.compile(r"sandbox:reject(?::([A-Z_]+))?")
 NAME = re.compile(r"[a-z0-9_]{1,512}")
 LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
@@ -945,12 +936,7 @@ def _check_variables(
 
 def _body(c: dict[str, Any], where: str, auth: bool, fmt: str) -> dict[str, Any]:
     if auth:
-        wording = "*{{1}}* is your verification code."
-        if c.get("add_security_recommendation"):
-            wording += " For your security, do not share this code."
-        c["text"] = wording
-        c["example"] = {"body_text": [["123456"]]}
-        return c
+        return authentication_body(c)
     text = c.get("text")
     if not isinstance(text, str) or not text or len(text) > 1024:
         raise invalid(
@@ -973,7 +959,9 @@ def _button(raw: Any, where: str, auth: bool) -> dict[str, Any]:
     if kind == "OTP":
         if not auth:
             raise invalid("Invalid parameter", "OTP buttons belong to AUTHENTICATION templates.")
-        return _otp_as_url(b)
+        return otp_as_url(
+            b, lambda m: invalid("Invalid parameter", m), apps_needed="supported_apps"
+        )
     if auth:
         raise invalid("Invalid parameter", "An authentication template has one OTP button.")
     if kind == "FLOW" and isinstance(b.get("flow_action"), str):
@@ -981,36 +969,6 @@ def _button(raw: Any, where: str, auth: bool) -> dict[str, Any]:
     if kind != "COPY_CODE" and (not isinstance(b.get("text"), str) or not b["text"]):
         raise invalid("Invalid parameter", f"{where}: a {kind} button needs text.")
     return b
-
-
-def _otp_as_url(b: dict[str, Any]) -> dict[str, Any]:
-    """Meta keeps an OTP button and reads it back as a URL button carrying its settings."""
-    otp_type = str(b.pop("otp_type", "COPY_CODE")).upper()
-    apps = list(b.pop("supported_apps", None) or [])
-    if "package_name" in b or "signature_hash" in b:  # the legacy form (up to v20)
-        apps.insert(
-            0,
-            {
-                "package_name": b.pop("package_name", ""),
-                "signature_hash": b.pop("signature_hash", ""),
-            },
-        )
-    if otp_type in {"ONE_TAP", "ZERO_TAP"} and not apps:
-        raise invalid("Invalid parameter", f"A {otp_type} button needs supported_apps.")
-    query: list[tuple[str, str]] = [("otp_type", otp_type)]
-    autofill = b.pop("autofill_text", None)
-    if autofill:
-        query.append(("cta_display_name", str(autofill)))
-    for app in apps:
-        if not isinstance(app, dict):
-            raise invalid("Invalid parameter", "supported_apps holds objects.")
-        query += [
-            ("package_name", str(app.get("package_name", ""))),
-            ("signature_hash", str(app.get("signature_hash", ""))),
-        ]
-    b.pop("zero_tap_terms_accepted", None)  # accepted once, not read back
-    url = f"{OTP_URL}?{urlencode(query)}&code=otp{{{{1}}}}"
-    return {**b, "type": "URL", "url": url, "example": [url.replace("{{1}}", "123456")]}
 
 
 def _texts(components: Any) -> str:

@@ -45,30 +45,21 @@ from typing import Any
 from urllib.parse import urlencode
 
 from wasync.sandbox.common import Clock, JsonState, json_copy
+from wasync.sandbox.meta_behaviour import (
+    CATEGORIES,
+    EDITABLE,
+    OTP_URL,
+    STATUSES,
+    authentication_body,
+    otp_as_url,
+)
 
 MAX_PAGE_LIMIT = 100
 DEFAULT_PAGE_LIMIT = 20
 CARDS_MIN, CARDS_MAX, CARD_BODY_MAX = 2, 10, 160  # Meta's carousel rules
 CARD_BUTTONS = frozenset({"QUICK_REPLY", "URL", "PHONE_NUMBER"})
 DAY = 86400.0
-STATUSES = frozenset(
-    {
-        "APPROVED",
-        "IN_APPEAL",
-        "PENDING",
-        "REJECTED",
-        "PENDING_DELETION",
-        "DELETED",
-        "DISABLED",
-        "PAUSED",
-        "LIMIT_EXCEEDED",
-        "ARCHIVED",
-    }
-)
-EDITABLE = frozenset({"APPROVED", "REJECTED", "PAUSED"})
-CATEGORIES = frozenset({"MARKETING", "UTILITY", "AUTHENTICATION"})
 MEDIA_TYPES = frozenset({"application/pdf", "video/mp4", "image/jpeg", "image/png", "image/jpg"})
-OTP_URL = "https://www.whatsapp.com/otp/code/"
 NAME = re.compile(r"[a-z0-9_]{1,512}")
 LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 PHONE = re.compile(r"\d{6,15}")
@@ -697,12 +688,7 @@ class NxcloudEmulator:
 
 def _body(c: dict[str, Any], where: str, authentication: bool) -> dict[str, Any]:
     if authentication:
-        text = "*{{1}}* is your verification code."
-        if c.get("add_security_recommendation"):
-            text += " For your security, do not share this code."
-        c["text"] = text
-        c["example"] = {"body_text": [["123456"]]}
-        return c
+        return authentication_body(c)
     if not isinstance(c.get("text"), str) or not c["text"]:
         raise meta_error("Invalid parameter", f"{where}: a body needs text.")
     example = c.get("example")
@@ -721,7 +707,9 @@ def _button(raw: Any, where: str, authentication: bool) -> dict[str, Any]:
     if kind == "OTP":
         if not authentication:
             raise meta_error("Invalid parameter", "OTP buttons belong to AUTHENTICATION only.")
-        return _otp_as_url(b)
+        return otp_as_url(
+            b, lambda m: meta_error("Invalid parameter", m), apps_needed="package_name"
+        )
     if authentication:
         raise meta_error("Invalid parameter", "Authentication templates take one OTP button.")
     if kind not in {"QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "FLOW"}:
@@ -729,36 +717,6 @@ def _button(raw: Any, where: str, authentication: bool) -> dict[str, Any]:
     if kind != "COPY_CODE" and (not isinstance(b.get("text"), str) or not b["text"]):
         raise meta_error("Invalid parameter", f"{where}: a {kind} button needs text.")
     return b
-
-
-def _otp_as_url(b: dict[str, Any]) -> dict[str, Any]:
-    """Meta keeps an OTP button and reads it back as a URL button carrying its settings."""
-    otp_type = str(b.pop("otp_type", "COPY_CODE")).upper()
-    apps = list(b.pop("supported_apps", None) or [])
-    if "package_name" in b or "signature_hash" in b:
-        apps.insert(
-            0,
-            {
-                "package_name": b.pop("package_name", ""),
-                "signature_hash": b.pop("signature_hash", ""),
-            },
-        )
-    if otp_type in {"ONE_TAP", "ZERO_TAP"} and not apps:
-        raise meta_error("Invalid parameter", f"A {otp_type} button needs package_name.")
-    query: list[tuple[str, str]] = [("otp_type", otp_type)]
-    autofill = b.pop("autofill_text", None)
-    if autofill:
-        query.append(("cta_display_name", str(autofill)))
-    for app in apps:
-        if not isinstance(app, dict):
-            raise parameter_error("supported_apps holds objects")
-        query += [
-            ("package_name", str(app.get("package_name", ""))),
-            ("signature_hash", str(app.get("signature_hash", ""))),
-        ]
-    b.pop("zero_tap_terms_accepted", None)  # accepted once, never read back
-    url = f"{OTP_URL}?{urlencode(query)}&code=otp{{{{1}}}}"
-    return {**b, "type": "URL", "url": url, "example": [url.replace("{{1}}", "123456")]}
 
 
 def _string(body: Mapping[str, Any], key: str) -> str:
