@@ -48,6 +48,7 @@ _HIDDEN = [
     0x200F,
     *range(0x2028, 0x202F),
     *range(0x2060, 0x2070),
+    *range(0xD800, 0xE000),  # lone surrogates: JSON can spell them, UTF-8 cannot hold them
     0xFEFF,
     *range(0xFFF9, 0xFFFC),
     *range(0xE0000, 0xE0080),

@@ -206,3 +206,17 @@ def test_a_rejection_reason_from_the_provider_stays_on_its_line() -> None:
     said = _verdict(Verdict("template.shop.x.en", "REJECTED", "PROMOTIONAL\nshop: approved"))
     assert "\n" not in said
     assert said.startswith("rejected: PROMOTIONAL")
+
+
+def test_a_lone_surrogate_in_a_reply_becomes_a_replacement_character() -> None:
+    import httpx
+
+    from wasync.providers.http import Reply
+
+    content = b'{"code": "A\\ud800B", "emoji": "\\ud83d\\ude00", "n": [1, "\\uDFFF"]}'
+    body = Reply(httpx.Response(200, content=content)).body
+    assert "\ud800" not in body["code"] and body["code"].startswith("A")
+    assert body["code"].endswith("B")
+    assert body["emoji"] == "\U0001f600"  # a valid pair is kept
+    body["code"].encode("utf-8")  # plans, digests and spec files can hold it now
+    body["n"][1].encode("utf-8")

@@ -21,7 +21,10 @@ def canonical_json(value: Any) -> str:
 
 
 def sha256_of(value: Any) -> str:
-    return "sha256:" + hashlib.sha256(canonical_json(value).encode()).hexdigest()
+    return (
+        "sha256:"
+        + hashlib.sha256(canonical_json(value).encode("utf-8", "surrogatepass")).hexdigest()
+    )
 
 
 # The fields each view holds, in the order the views write them (``specs_digest`` does not
@@ -81,7 +84,7 @@ def specs_digest(views: Iterable[tuple[str, JsonDict]]) -> str:
         text = json.dumps(
             ordered[start : start + _SLICE], separators=(",", ":"), ensure_ascii=False
         )
-        digest.update((b"," if start else b"") + text[1:-1].encode())
+        digest.update((b"," if start else b"") + text[1:-1].encode("utf-8", "surrogatepass"))
     digest.update(b"]")
     return "sha256:" + digest.hexdigest()
 

@@ -58,6 +58,7 @@ import functools
 import json
 import logging
 import math
+import re
 import ssl
 import time
 from abc import ABC, abstractmethod
@@ -103,6 +104,20 @@ class Call(Generic[P]):
     read: bool = False  # changes nothing: retried by the read policy; a lost answer is harmless
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _without_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings replaced by U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
+
+
 class Reply:
     """A complete answer: status, headers and the body, read once."""
 
@@ -117,9 +132,14 @@ class Reply:
         """The body parsed as JSON; None when it is not JSON (nested past the parser's
         depth counts as not JSON)."""
         try:
-            return json.loads(self.content)
+            parsed = json.loads(self.content)
         except (ValueError, RecursionError):
             return None
+        # JSON may spell a lone surrogate (\ud800), which no UTF-8 text can hold: plans,
+        # digests and spec files would fail to encode it. Rare, so looked for first.
+        if _SURROGATE_ESCAPE.search(self.content):
+            return _without_surrogates(parsed)
+        return parsed
 
     def excerpt(self, limit: int = 200) -> str:
         """The start of the body, quoted, for a message about a reply nobody expected."""
