@@ -15,16 +15,14 @@ wasync / octoDNS.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import plan_scale
-from plan_scale import Run, best
+from plan_scale import Run, best, child
 
 OCTODNS = "octodns==1.*"
 ZONE = "bench.example."
@@ -71,22 +69,6 @@ def zone_file(n: int) -> str:
                 f"  value: 10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}",
             ]
     return "\n".join(["---", *lines]) + "\n"
-
-
-def child(command: list[str], cwd: Path) -> Run:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
-    )
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 2):
-        raise SystemExit(f"{' '.join(command)} exited {code}:\n{err.decode()[-2000:]}")
-    return Run(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, code)
 
 
 def octodns_folder(root: Path, n: int) -> None:

@@ -98,13 +98,15 @@ def write_specs(root: Path, n: int, account: str, changed: float = 0.0) -> None:
 
 def run(root: Path, *args: str) -> Run:
     """``python -m wasync ARGS root`` as a child process: its own CPU and peak RSS."""
+    return child([sys.executable, "-m", "wasync", *args, str(root)], Path.cwd())
+
+
+def child(command: list[str], cwd: Path) -> Run:
+    """``command`` as a child process (byte code written): its CPU, wall and peak RSS."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wasync", *args, str(root)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
     )
     assert proc.stderr is not None
     err = proc.stderr.read()
@@ -112,7 +114,7 @@ def run(root: Path, *args: str) -> Run:
     wall = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 2):
-        raise SystemExit(f"wasync {' '.join(args)} exited {code}:\n{err.decode()[-2000:]}")
+        raise SystemExit(f"{' '.join(command)} exited {code}:\n{err.decode()[-2000:]}")
     return Run(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024, code)
 
 
