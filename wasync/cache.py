@@ -20,10 +20,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+from wasync.files import write_atomically
 
 CACHE_DIR = Path(".wasync") / "cache"
 FORMAT = 1
@@ -88,16 +88,7 @@ class CacheFile:
             separators=(",", ":"),
         )
         with contextlib.suppress(OSError):  # a cache that cannot be written is no error
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    f.write(text)
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            write_atomically(self.path, text)
         self._entries, self._changed = kept, False
 
 
@@ -179,16 +170,7 @@ class BlobCache:
             return
         blob = self.MAGIC + hashlib.sha256(payload).digest() + payload
         with contextlib.suppress(OSError):  # a cache that cannot be written is no error
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(blob)
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            write_atomically(path, blob)
 
     def prune(self) -> None:
         """Remove the entries neither got nor put since this cache was made (the values of

@@ -12,6 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from wasync.errors import SpecError
+from wasync.files import write_atomically
 from wasync.importer.account import Target, read_specs
 from wasync.importer.result import ImportResult
 from wasync.model import JsonDict, Remote
@@ -22,7 +23,6 @@ from wasync.spec.write import (
     SpecFile,
     check_only_pins_changed,
     plain,
-    write_atomically,
 )
 
 IMPORTED_DIR = "imported"

@@ -26,6 +26,7 @@ from typing import Any
 
 from wasync import __version__
 from wasync.errors import WasyncError
+from wasync.files import write_atomically
 from wasync.model import JsonDict
 from wasync.plan.digest import sha256_of
 from wasync.plan.model import ACTIONS, FORMAT_VERSION, Plan
@@ -109,12 +110,9 @@ def document(plan: Plan) -> JsonDict:
 def write_plan(plan: Plan, path: Path) -> None:
     """Write ``plan`` to ``path`` atomically (a reader never sees half a plan)."""
     text = json.dumps(document(plan), indent=2, ensure_ascii=False) + "\n"
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomically(path, text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise PlanFileError(f"cannot write the plan to {path}: {exc.strerror or exc}") from exc
 
 

@@ -12,9 +12,7 @@ import atexit
 import contextlib
 import enum
 import json
-import os
 import random
-import tempfile
 import threading
 import time
 import weakref
@@ -26,6 +24,8 @@ from typing import Any, NoReturn
 
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wasync.files import write_atomically
 
 Clock = Callable[[], float]  # seconds since the epoch
 
@@ -224,22 +224,9 @@ class JsonState:
                 self._dirty = False
             if timer is not None and timer is not threading.current_thread():
                 timer.cancel()
-            self._write(self.path, text)
+            write_atomically(self.path, text)
             self.writes += 1
             self._cost = time.perf_counter() - started
-
-    @staticmethod
-    def _write(path: Path, text: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
 
 
 _live_states: weakref.WeakSet[JsonState] = weakref.WeakSet()

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import difflib
 import io
-import os
-import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarStri
 from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.util import load_yaml_guess_indent
 
+from wasync.files import write_atomically
 from wasync.model import address_of
 
 KINDS = ("qr_codes", "templates")
@@ -466,20 +465,3 @@ def _plain(node: Any) -> Any:
 def _first_line(value: object) -> str:
     text = str(value).strip().splitlines()
     return text[0][:120] if text else ""
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, so a reader
-    (or a crash) never sees half a file; a file that existed keeps its permissions, and a
-    symbolic link keeps pointing where it did."""
-    target = path.resolve() if path.is_symlink() else path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.wasync-tmp")
-    try:
-        tmp.write_bytes(text.encode("utf-8"))
-        if target.exists():
-            shutil.copymode(target, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
