@@ -111,7 +111,7 @@ def write_plan(plan: Plan, path: Path) -> None:
     """Write ``plan`` to ``path`` atomically (a reader never sees half a plan)."""
     text = json.dumps(document(plan), indent=2, ensure_ascii=False) + "\n"
     try:
-        write_atomically(path, text)
+        write_atomically(path, text, parents=False)  # a mistyped folder is said, not made
     except OSError as exc:
         raise PlanFileError(f"cannot write the plan to {path}: {exc.strerror or exc}") from exc
 
