@@ -391,8 +391,13 @@ async def test_with_a_fifth_of_all_calls_going_wrong_apply_converges_without_dup
         exactly_once(emus.qr_messages(phone), qr_messages(codes2, phone))
     exactly_once(emus.cams_templates(), [(t["name"], t["language"]) for t in cams_t])
     exactly_once(emus.nx_templates(), [(t["name"], t["language"]) for t in nx_t2])
+    # Which calls meet a fault depends on the order concurrent calls reach the emulator, so
+    # count what the seeded draw injected (its first draws are the same each run) rather
+    # than how many of them happened to land on writes.
+    assert faults.injected.total() >= 10, faults.injected
+    assert len(faults.injected) >= 3, "several kinds of fault should have been met"
     retried = sum(o.retries for o in first.report.outcomes + second.report.outcomes)
-    assert retried > 5, "the faults should have been felt"
+    assert retried > 0, "the writes should have felt the faults"
 
 
 async def test_at_the_providers_own_limit_the_gate_is_never_refused(tmp_path: Path) -> None:

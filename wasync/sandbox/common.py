@@ -58,6 +58,7 @@ class FaultConfig:
     kinds: tuple[Fault, ...] = tuple(Fault)
     slow_ms: float = 2000.0
     seed: int | None = None
+    injected: Counter[Fault] = field(init=False, default_factory=Counter)  # what went wrong
     _rng: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -67,7 +68,9 @@ class FaultConfig:
 
     def draw(self) -> Fault | None:
         if self.fault_rate and self.kinds and self._rng.random() < self.fault_rate:
-            return self._rng.choice(self.kinds)
+            fault = self._rng.choice(self.kinds)
+            self.injected[fault] += 1
+            return fault
         return None
 
     async def delay(self, fault: Fault | None) -> None:
