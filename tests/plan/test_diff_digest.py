@@ -132,7 +132,7 @@ def test_specs_digest_is_that_of_the_whole_text_however_many_views() -> None:
     # (a saved plan from before is checked against it).
     # The JSON is written by a faster serializer than json.dumps; it must spell every value
     # the same, and a lone surrogate (which it refuses) must still be digested.
-    odd = ["é\n", "\x01\x7f\u2028 \"q\" \\ /", "😀 中", 10**20, 1.5, None, True]
+    odd = ["é\n", '\x01\x7f\u2028 "q" \\ /', "😀 中", 10**20, 1.5, None, True]
     for n in (0, 1, 500, 1001):
         views = [
             (f"a{i:05}", {"kind": "qr", "label": odd[i % len(odd)], "n": [i, {"x": odd[i % 3]}]})
