@@ -32,6 +32,19 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def model_post_init(self, context: Any, /) -> None:
+        # Every instance has a set of the fields its entry gave: 30 MiB of the 60 MiB that
+        # 20,000 resources take. Frozen models never change theirs (pydantic copies it
+        # before it changes a copy's), so equal sets are one shared set.
+        given = self.__pydantic_fields_set__
+        _set_fields(self, "__pydantic_fields_set__", _shared_set(tuple(given), given))
+
+
+# By the fields' order in the set: equal sets built the same way share it (others are
+# only kept apart, never mixed up). Bound once: this runs for every model of every entry.
+_shared_set = dict[tuple[str, ...], set[str]]().setdefault
+_set_fields = object.__setattr__
+
 
 # --- template components -------------------------------------------------------------------
 
