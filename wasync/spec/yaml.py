@@ -106,6 +106,23 @@ def _at(pos: Pos) -> int:
     return pos if isinstance(pos, int) else pos.at
 
 
+@dataclass(frozen=True)
+class FileText:
+    """A spec file's text as it was read: ``key`` is what ``_cache_key`` made of it."""
+
+    path: Path
+    key: str
+    limits: Limits
+
+    def read(self) -> bytes | None:
+        """The same text again; None when the file changed or cannot be read."""
+        try:
+            source = self.path.read_bytes()
+        except OSError:
+            return None
+        return source if _cache_key(source, self.limits) == self.key else None
+
+
 class Positions:
     """Where every value of one YAML document is, by path."""
 
@@ -115,26 +132,38 @@ class Positions:
         self,
         file: str,
         root: Pos | None,
-        source: bytes | None = None,
+        source: bytes | FileText | None = None,
         limits: Limits | None = None,
     ) -> None:
-        """``source``: the document's text, when ``root`` holds only the positions of a
-        lean build; the rest are found by parsing it again, the first time one is asked
-        for (a spec folder's positions cost far more memory than its text)."""
+        """``source``: the document's text (or where to read it again), when ``root`` holds
+        only the positions of a lean build; the rest are found by parsing it again, the
+        first time one is asked for (a spec folder's positions cost far more memory than
+        its text)."""
         self.file = file
         self.root = root
         self._source = source
         self._limits = limits
 
     def _complete(self) -> bool:
-        """Every position, from the document's text; False when there were all along."""
-        if self._source is None:
+        """Every position, from the document's text; False when there were all along, or
+        when the file is no longer the text the lean positions came from."""
+        source = self._source
+        if isinstance(source, FileText):
+            source = source.read()
+        self._source = None
+        if source is None:
             return False
         builder = _Builder(self.file, self._limits or DEFAULT_LIMITS)
         with gc_paused():
-            _, self.root = builder.build(_event_source(self._source))
-        self._source = None
+            _, self.root = builder.build(_event_source(source))
         return True
+
+    def text_on_disk(self, text: FileText) -> None:
+        """Read the document's text again from its file when it is needed, rather than
+        hold it (10 MiB for a folder of 20,000 resources, rarely read: only for a problem
+        deeper than the lean build kept)."""
+        if self._source is not None:
+            self._source = text
 
     def _location(self, packed: int) -> Location:
         return Location(self.file, packed >> _SHIFT, packed & _COLUMN_MASK)
@@ -670,7 +699,8 @@ def read_yaml(
         if hit is not None:
             try:
                 data, root = hit
-                positions = Positions(name, None if root is None else _decode(root), source, limits)
+                text = FileText(path, key, limits)
+                positions = Positions(name, None if root is None else _decode(root), text, limits)
             except (TypeError, ValueError, AttributeError, IndexError, KeyError):  # not ours
                 pass
             else:
@@ -678,6 +708,7 @@ def read_yaml(
     doc = parse_yaml(source, name, limits)
     root = doc.positions.root
     cache.put(key, (doc.data, None if root is None else _encode(root)))
+    doc.positions.text_on_disk(FileText(path, key, limits))
     return doc
 
 
