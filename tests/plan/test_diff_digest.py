@@ -8,12 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from plan.builders import qr, rqr, rtpl, tpl
 from wasync.config import Config, Thresholds
 from wasync.model import QrCode, Template
 from wasync.plan import from_config
 from wasync.plan.diff import diff, flatten, strip_keys
-from wasync.plan.digest import desired_view, remote_fingerprint, specs_digest
+from wasync.plan.digest import SpecsDigest, desired_view, remote_fingerprint, specs_digest
 from wasync.providers.cams.account import CamsAccount
 from wasync.providers.nxcloud.account import NxcloudAccount
 
@@ -155,3 +157,17 @@ def test_a_templates_components_dumped_at_once_are_those_dumped_one_by_one() -> 
     assert specs.desired.templates
     for t in specs.desired.templates:
         assert t.canonical_components() == canonical_components(t.components), t.address
+
+
+def test_views_hashed_as_they_come_give_the_digest_of_them_all() -> None:
+    # The planner hashes views one at a time, in address order, keeping none of them.
+    views = [(f"qr.a.{i:04}", {"kind": "qr", "label": f"l{i}"}) for i in range(1203)]
+    for cut in (0, 1, 500, 1203):
+        streamed = SpecsDigest()
+        for address, view in views[:cut]:
+            streamed.add(address, view)
+        assert streamed.result() == specs_digest(views[:cut][::-1])
+    out_of_order = SpecsDigest()
+    out_of_order.add("template.b.x.en", {})
+    with pytest.raises(ValueError, match="out of address order"):
+        out_of_order.add("qr.a.1", {})

@@ -78,16 +78,42 @@ def specs_digest(views: Iterable[tuple[str, JsonDict]]) -> str:
 
     Keys are not sorted (half the cost on large spec sets): views are built in one fixed
     key order, and a plan is only checked by the wasync version that wrote it."""
-    ordered = [view for _, view in sorted(views, key=lambda pair: pair[0])]
-    # The digest of the compact JSON of ``ordered``, hashed a slice at a time: the whole
-    # text of a large spec set would be tens of MB held at once.
-    digest = hashlib.sha256(b"[")
-    for start in range(0, len(ordered), _SLICE):
-        digest.update(
-            (b"," if start else b"") + _compact_json(ordered[start : start + _SLICE])[1:-1]
-        )
-    digest.update(b"]")
-    return "sha256:" + digest.hexdigest()
+    digest = SpecsDigest()
+    for address, view in sorted(views, key=lambda pair: pair[0]):
+        digest.add(address, view)
+    return digest.result()
+
+
+class SpecsDigest:
+    """``specs_digest`` of views given one at a time in address order: each slice is hashed
+    as it fills, so the views (and the components they hold) need not all be kept."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256(b"[")
+        self._slice: list[JsonDict] = []
+        self._last: str | None = None
+        self._started = False
+
+    def add(self, address: str, view: JsonDict) -> None:
+        if self._last is not None and address <= self._last:
+            raise ValueError(f"views out of address order: {address!r} after {self._last!r}")
+        self._last = address
+        self._slice.append(view)
+        if len(self._slice) == _SLICE:
+            self._flush()
+
+    def _flush(self) -> None:
+        # The digest of the compact JSON of every view, hashed a slice at a time: the
+        # whole text of a large spec set would be tens of MB held at once.
+        if self._slice:
+            self._hash.update((b"," if self._started else b"") + _compact_json(self._slice)[1:-1])
+            self._started, self._slice = True, []
+
+    def result(self) -> str:
+        self._flush()
+        final = self._hash.copy()
+        final.update(b"]")
+        return "sha256:" + final.hexdigest()
 
 
 _SLICE = 500

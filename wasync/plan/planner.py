@@ -30,7 +30,7 @@ from wasync.model import (
 )
 from wasync.plan import safety
 from wasync.plan.diff import created, deleted, diff, strip_keys
-from wasync.plan.digest import desired_view, specs_digest
+from wasync.plan.digest import SpecsDigest, desired_view
 from wasync.plan.identity import QrMatches, match_qr_codes
 from wasync.plan.model import (
     AccountFacts,
@@ -82,7 +82,9 @@ class _Planner:
         self.changes: list[Change] = []
         self.unmanaged: list[Unmanaged] = []
         self.warnings: list[PlanWarning] = []
-        self.views: list[tuple[str, JsonDict]] = []
+        # Views come in address order (QR codes, then templates, each sorted): hashed as
+        # they come, the components they hold are not all kept until the end.
+        self.views = SpecsDigest()
         self.known: set[str] = set()
         self.managed: dict[str, int] = dict.fromkeys(accounts, 0)
         # Names created, by (account, phone, language): a delete beside one is a rename.
@@ -112,7 +114,7 @@ class _Planner:
                 )
                 for name, s in self.accounts.items()
             },
-            specs_digest=specs_digest(self.views),
+            specs_digest=self.views.result(),
             prune=self.prune,
             known_addresses=frozenset(self.known),
         )
@@ -126,7 +128,7 @@ class _Planner:
         for d in sorted(desired, key=lambda d: d.address):
             self.managed[d.account] += 1
             self.known.add(d.address)
-            self.views.append((d.address, desired_view(d)))
+            self.views.add(d.address, desired_view(d))
         self.known.update(r.address for r in remote)
         for found in match_qr_codes(desired, remote).values():
             self._qr_phone(found)
@@ -254,7 +256,7 @@ class _Planner:
             self.managed[d.account] += 1
             self.known.add(d.address)
             want = d.canonical_components()
-            self.views.append((d.address, desired_view(d, want)))
+            self.views.add(d.address, desired_view(d, want))
             key = self._key(d.account, d.phone, d.name, d.language)
             kept[key[:3]].append(d.address)
             if key in present:
