@@ -29,6 +29,7 @@ from wasync.cache import CACHE_DIR, BlobCache
 from wasync.errors import Location, Problem
 from wasync.model import Desired, QrCode, Template, address_of
 from wasync.spec import CONFIG_FILE
+from wasync.spec.checked import checking_inputs, verdict_key
 from wasync.spec.explain import describe, did_you_mean, explain, format_path
 from wasync.spec.fanout import FannedPositions, expand, is_fanned
 from wasync.spec.rules import Ctx, check
@@ -173,6 +174,9 @@ class _Loader:
         self.qr_codes: list[QrCode] = []
         self.templates: list[Template] = []
         self.directory: Path | None = None  # the spec folder: files specs name are in it
+        # The file being read passed every rule before, under the same inputs (``checked``).
+        self.passed_before = False
+        self.looked_at_files = False  # a check of the file being read looked at other files
 
     def load(self, directory: Path) -> LoadedSpecs:
         self.directory = directory if self.check_files else None
@@ -182,6 +186,9 @@ class _Loader:
         # Parsed files by content (``read_yaml``): a large folder parses in a second, and
         # most files are the same from one plan to the next.
         cache = BlobCache(directory / PARSE_CACHE)
+        inputs = checking_inputs(
+            self.accounts, self.declared, self.providers, self.groups, self.check_files
+        )
         for rel in files:
             name = str(directory / rel)
             shown.append(name)
@@ -190,8 +197,15 @@ class _Loader:
             except YamlProblems as exc:
                 self.problems += exc.problems
                 continue
+            verdict = verdict_key(inputs, doc.key) if doc.key is not None else None
+            self.passed_before = verdict is not None and cache.get(verdict) is True
+            self.looked_at_files = False
+            found = len(self.problems), len(self.warnings)
             self._file(doc.data, doc.positions)
             del doc  # the file's data: only the resources built from it are kept
+            clean = found == (len(self.problems), len(self.warnings))
+            if verdict is not None and clean and not (self.passed_before or self.looked_at_files):
+                cache.put(verdict, True)
         cache.prune()
         desired = Desired(qr_codes=tuple(self.qr_codes), templates=tuple(self.templates))
         warnings = tuple(sorted(self.warnings, key=Problem.sort_key))
@@ -323,7 +337,9 @@ class _Loader:
             self.qr_codes.append(resource)
         else:
             self.templates.append(resource)
-        check(resource, ctx, traits, self.providers)
+        if not self.passed_before:
+            check(resource, ctx, traits, self.providers)
+            self.looked_at_files |= ctx.looked_at_files
         self.problems += ctx.problems
         self.warnings += ctx.warnings
 

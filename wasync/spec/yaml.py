@@ -213,6 +213,9 @@ class Document:
 
     data: Any
     positions: Positions
+    # What ``read_yaml`` keys the parse cache by (the text, the limits, the parse's format):
+    # the same key is the same document. None when read without a cache.
+    key: str | None = None
 
 
 # --- scalars -------------------------------------------------------------------------------
@@ -704,12 +707,12 @@ def read_yaml(
             except (TypeError, ValueError, AttributeError, IndexError, KeyError):  # not ours
                 pass
             else:
-                return Document(data, positions)
+                return Document(data, positions, key)
     doc = parse_yaml(source, name, limits)
     root = doc.positions.root
     cache.put(key, (doc.data, None if root is None else _encode(root)))
     doc.positions.text_on_disk(FileText(path, key, limits))
-    return doc
+    return Document(doc.data, doc.positions, key)
 
 
 def _too_big(name: str, size: int, limits: Limits) -> Problem:

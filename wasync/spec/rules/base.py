@@ -26,6 +26,7 @@ class Ctx:
     # The spec folder, where files a spec names (media samples) are found; None: files
     # are not looked at (their paths and names are still checked).
     files: Path | None = None
+    looked_at_files: bool = False  # a rule read ``files``: the verdict may change with them
     problems: list[Problem] = field(default_factory=list)
     # Things to know that are no error: the spec is valid, but relies on something the
     # provider does not document (``wasync validate`` prints them and still passes).

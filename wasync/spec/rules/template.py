@@ -214,6 +214,7 @@ def check_media_file(ctx: Ctx, path: DataPath, file: str, fmt: str) -> None:
         return
     if ctx.files is None:
         return
+    ctx.looked_at_files = True
     found = ctx.files / pure
     try:
         size = found.stat().st_size if found.is_file() else None
