@@ -380,3 +380,26 @@ def test_the_plan_does_not_depend_on_input_order(
     a = plan(desired, remote, accounts=accounts(prune))
     b = plan(shuffled_desired, shuffled_remote, accounts=accounts(prune))
     assert a.data() == b.data() and a.checksum() == b.checksum()
+
+
+json_trees = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@PROPERTY
+@given(json_trees, st.sampled_from(["", "components", "a[1]"]))
+def test_flatten_names_every_leaf_as_the_deep_diff_does(value: Any, prefix: str) -> None:
+    # flatten writes each path as it goes down; the deep diff's leaves join theirs after.
+    # Both must name the same leaves the same way, or a create and an update of the same
+    # field would show different paths.
+    from wasync.plan.diff import _leaves, _path, flatten
+
+    expected = [(_path(prefix, parts), leaf) for parts, leaf in _leaves(value, ())]
+    assert flatten(value, prefix) == expected

@@ -129,22 +129,28 @@ def group_changes(
     changes: Sequence[Data], *, least: int = 2, key: Callable[[Data], str] = _key
 ) -> list[Group]:
     """``changes`` (in plan order) as groups of identical ones (by ``key``), each where its
-    first member is; runs of fewer than ``least`` stay one change per group."""
-    by_key: dict[str, list[Data]] = {}
-    order: list[str] = []
+    first member is; runs of fewer than ``least`` stay one change per group.
+
+    Every ``key`` holds the change's kind, action and resource, so changes are first told
+    apart by those: ``key`` (a JSON text of every field) is only made for changes that
+    share them, not for each of 20,000 creates of different resources."""
+    by_resource: dict[tuple[object, object, str], list[Data]] = {}
     for change in changes:
-        key_ = key(change)
-        if key_ not in by_key:
-            by_key[key_] = []
-            order.append(key_)
-        by_key[key_].append(change)
+        coarse = (change["kind"], change["action"], split_address(change)[1])
+        by_resource.setdefault(coarse, []).append(change)
     groups: list[Group] = []
-    for k in order:
-        members = by_key[k]
-        if len(members) >= least and len(members) > 1:
-            groups.append(Group(tuple(members)))
-        else:
-            groups.extend(Group((m,)) for m in members)
+    for alike in by_resource.values():
+        if len(alike) == 1:
+            groups.append(Group((alike[0],)))
+            continue
+        by_key: dict[str, list[Data]] = {}
+        for change in alike:
+            by_key.setdefault(key(change), []).append(change)
+        for members in by_key.values():
+            if len(members) >= least and len(members) > 1:
+                groups.append(Group(tuple(members)))
+            else:
+                groups.extend(Group((m,)) for m in members)
     position = {id(c): i for i, c in enumerate(changes)}
     groups.sort(key=lambda g: position[id(g.first)])
     return groups
