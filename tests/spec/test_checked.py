@@ -4,23 +4,15 @@ changed; whatever changed, a problem is never hidden by an old verdict."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from wasync.spec.checked import checking_inputs
 from wasync.traits import ProviderTraits
 
-from .helpers import CONFIG, NX_PHONE, dump, folder, problems
+from .helpers import CONFIG, dump, folder, problems
+from .test_load import BODY as TEMPLATE
 from .test_named_and_samples import META_CONFIG, PNG, media
 
 CACHE = Path(".wasync") / "cache" / "specs"
-TEMPLATE: dict[str, Any] = {
-    "account": "shop-nx",
-    "phone": NX_PHONE,
-    "name": "order_shipped",
-    "language": "en_US",
-    "category": "UTILITY",
-    "components": [{"type": "BODY", "text": "Your order has shipped."}],
-}
 
 
 def verdicts(root: Path) -> list[Path]:
