@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import httpx
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wasync.files import write_atomically
@@ -135,6 +136,79 @@ def json_copy(value: Any) -> Any:
     if isinstance(value, list):
         return [json_copy(v) for v in value]
     return value
+
+
+class _Spliced(Exception):  # noqa: N818 - a signal inside ``encode_reply``, never raised out
+    pass
+
+
+class _ReplyEncoder(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, JsonText):
+            raise _Spliced
+        return super().default(o)
+
+
+# Encodes as Starlette's JSONResponse does: compact, UTF-8 as is, no NaN.
+_REPLY = _ReplyEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+encode_json = _REPLY.encode
+
+
+@dataclass(frozen=True, slots=True)
+class JsonText:
+    """A piece of a reply already encoded (``encode_json``): a reply holding it splices
+    ``text`` in as is (``JsonReply``). Emulators keep what they only ever echo (template
+    components) as such text, a fraction of the memory of the decoded data, and list it
+    without encoding it again."""
+
+    text: str
+
+
+def encode_reply(value: Any) -> str:
+    """``value`` as JSON, byte for byte as ``JSONResponse`` renders it, with ``JsonText``
+    spliced in."""
+    try:
+        return encode_json(value)
+    except _Spliced:
+        return "".join(_pieces(value))
+
+
+def _pieces(value: Any) -> Iterator[str]:
+    if isinstance(value, JsonText):
+        yield value.text
+    elif isinstance(value, dict):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield ("," if i else "") + encode_json(_key(key)) + ":"
+            yield from _pieces(item)
+        yield "}"
+    elif isinstance(value, list | tuple):
+        yield "["
+        for i, item in enumerate(value):
+            if i:
+                yield ","
+            yield from _pieces(item)
+        yield "]"
+    else:
+        yield encode_json(value)
+
+
+def _key(key: Any) -> str:
+    """A dict key as ``json`` writes it (its keys are strings)."""
+    if isinstance(key, str):
+        return key
+    if key is True or key is False or key is None:
+        return encode_json(key)
+    if isinstance(key, int | float):
+        return encode_json(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+class JsonReply(JSONResponse):
+    """A JSON reply, rendered as ``JSONResponse`` renders one, that may hold ``JsonText``."""
+
+    def render(self, content: Any) -> bytes:
+        return encode_reply(content).encode("utf-8")
 
 
 def page_cap(given: int | None) -> int | None:
