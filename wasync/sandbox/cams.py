@@ -214,7 +214,7 @@ def create_app(
         if fault is Fault.DROP_AFTER:
             drop_connection(request.scope)
         return Response(
-            json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            common.encode_reply(payload, allow_nan=True),
             status_code=status,
             headers=extra_headers,
             media_type="application/json;charset=utf-8",

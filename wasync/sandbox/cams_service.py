@@ -50,7 +50,7 @@ from wasync.sandbox.cams_wire import (
     parse_page,
     required_str,
 )
-from wasync.sandbox.common import Clock, JsonState
+from wasync.sandbox.common import Clock, JsonState, JsonText, encode_json
 
 VERSION = "2020-06-06"
 MAX_PREFILLED_MESSAGE = 140  # Meta's limit, which CAMS passes on
@@ -101,6 +101,9 @@ class CamsEmulator:
         self._lock = threading.RLock()
         self._store.attach(self._lock)
         self._data: dict[str, Any] = self._store.load() or {"spaces": {}}
+        # A space's QR codes are kept per phone as their encoded JSON text (``_stored``):
+        # a code is only ever listed, replaced or deleted, never changed in place.
+        migrated = _compact_qr(self._data["spaces"])
         # Lookups that do not scan every template: (name, language) and (code, language)
         # of each space's templates, and the reviews due, soonest first.
         self._index: dict[str, _SpaceIndex] = {}
@@ -126,6 +129,8 @@ class CamsEmulator:
         }
         # Operations that carry Success in their reply (the template ones, SDK models).
         self.with_success = {name for name in self.operations if "Chatapp" in name}
+        if migrated:  # written once in the compact form
+            self._store.save(self._data)
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -262,7 +267,9 @@ class CamsEmulator:
         """Stored QR codes of ``phone`` (in one space, or in all when None), as copies."""
         with self._lock:
             return [
-                dict(q) for space in self._spaces(cust_space_id) for q in space["qr"].get(phone, [])
+                json.loads(q)
+                for space in self._spaces(cust_space_id)
+                for q in space["qr"].get(phone, [])
             ]
 
     # --- message QR codes ------------------------------------------------------------------
@@ -304,8 +311,8 @@ class CamsEmulator:
         phone, image, message = self._qr_params(params, full=True)
         with self._mutation():
             qr = self._new_qr(phone, image, message)
-            self._space(params)["qr"].setdefault(phone, []).append(qr)
-        return {"Data": dict(qr)}
+            self._space(params)["qr"].setdefault(phone, []).append(_stored(qr))
+        return {"Data": qr}
 
     def update_qrdl(self, params: dict[str, Any]) -> Reply:
         phone, image, message = self._qr_params(params, full=True)
@@ -314,14 +321,15 @@ class CamsEmulator:
             codes = self._space(params)["qr"].get(phone, [])
             index = _index_of_code(codes, code)
             # CAMS: the original code stops working after an update; a new one replaces it.
-            codes[index] = qr = self._new_qr(phone, image, message)
+            qr = self._new_qr(phone, image, message)
+            codes[index] = _stored(qr)
         # The documented reply of UpdatePhoneMessageQrdl shows the code with a trailing
         # newline ("QrdlCode": "D9AA3***\n"); the code itself has none.
         return {"Data": {**qr, "QrdlCode": qr["QrdlCode"] + "\n"}}
 
     def list_qrdl(self, params: dict[str, Any]) -> Reply:
         phone, _, _ = self._qr_params(params, full=False)
-        return {"Data": [dict(q) for q in self._space(params)["qr"].get(phone, [])]}
+        return {"Data": [JsonText(q) for q in self._space(params)["qr"].get(phone, [])]}
 
     def delete_qrdl(self, params: dict[str, Any]) -> Reply:
         phone, _, _ = self._qr_params(params, full=False)
@@ -562,9 +570,26 @@ def _check_template_type(template_type: str) -> None:
         )
 
 
-def _index_of_code(codes: list[dict[str, Any]], code: str) -> int:
+def _stored(qr: dict[str, Any]) -> str:
+    """A QR code as kept: its encoded text, listed as is (``common.JsonText``)."""
+    return encode_json(qr)
+
+
+def _compact_qr(spaces: dict[str, Any]) -> bool:
+    """Every space's QR codes as their encoded text (``_stored``), in place; True when
+    some were decoded (a state written before codes were kept as text)."""
+    migrated = False
+    for space in spaces.values():
+        for codes in space["qr"].values():
+            for i, qr in enumerate(codes):
+                if not isinstance(qr, str):
+                    codes[i], migrated = _stored(qr), True
+    return migrated
+
+
+def _index_of_code(codes: list[str], code: str) -> int:
     for i, qr in enumerate(codes):
-        if qr["QrdlCode"] == code.strip():
+        if json.loads(qr)["QrdlCode"] == code.strip():
             return i
     raise invalid(
         "InvalidQrdlCode.NotFound", f"The QR code {code} does not exist for this phone number."

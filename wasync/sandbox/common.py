@@ -152,6 +152,9 @@ class _ReplyEncoder(json.JSONEncoder):
 # Encodes as Starlette's JSONResponse does: compact, UTF-8 as is, no NaN.
 _REPLY = _ReplyEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 encode_json = _REPLY.encode
+# The same, writing NaN and Infinity as Python's json does (an emulator that renders its
+# replies with ``json.dumps`` and its defaults).
+_REPLY_NAN = _ReplyEncoder(ensure_ascii=False, allow_nan=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,33 +167,35 @@ class JsonText:
     text: str
 
 
-def encode_reply(value: Any) -> str:
-    """``value`` as JSON, byte for byte as ``JSONResponse`` renders it, with ``JsonText``
+def encode_reply(value: Any, *, allow_nan: bool = False) -> str:
+    """``value`` as JSON, byte for byte as ``JSONResponse`` renders it (``allow_nan``: as
+    ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``), with ``JsonText``
     spliced in."""
+    encode = (_REPLY_NAN if allow_nan else _REPLY).encode
     try:
-        return encode_json(value)
+        return encode(value)
     except _Spliced:
-        return "".join(_pieces(value))
+        return "".join(_pieces(value, encode))
 
 
-def _pieces(value: Any) -> Iterator[str]:
+def _pieces(value: Any, encode: Callable[[Any], str]) -> Iterator[str]:
     if isinstance(value, JsonText):
         yield value.text
     elif isinstance(value, dict):
         yield "{"
         for i, (key, item) in enumerate(value.items()):
-            yield ("," if i else "") + encode_json(_key(key)) + ":"
-            yield from _pieces(item)
+            yield ("," if i else "") + encode(_key(key)) + ":"
+            yield from _pieces(item, encode)
         yield "}"
     elif isinstance(value, list | tuple):
         yield "["
         for i, item in enumerate(value):
             if i:
                 yield ","
-            yield from _pieces(item)
+            yield from _pieces(item, encode)
         yield "]"
     else:
-        yield encode_json(value)
+        yield encode(value)
 
 
 def _key(key: Any) -> str:
