@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import tracemalloc
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +18,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from wasync.config import Config
+from wasync.model import QrCode
+from wasync.providers.cams.account import CamsAccount
 from wasync.sandbox.common import InProcessTransport, JsonText, encode_json, encode_reply
+from wasync.session import Session
 
 json_values = st.recursive(
     st.none()
@@ -66,3 +71,33 @@ async def test_a_read_reply_lets_go_of_its_body_without_the_cyclic_collector() -
             tracemalloc.stop()
             gc.enable()
     assert held < size / 2
+
+
+@pytest.mark.anyio
+async def test_a_released_sandbox_writes_its_state_and_reads_it_back_at_the_next_call(
+    tmp_path: Path,
+) -> None:
+    """A plan lets its embedded sandboxes' state go once it has read the remote; should a
+    call come after all, the emulator is built again from what was written."""
+    account = CamsAccount.model_validate(
+        {"name": "box", "provider": "cams", "endpoint": "sandbox", "cust_space_id": "space"}
+    )
+    state = tmp_path / ".wasync" / "sandbox" / "box" / "cams.json"
+    phone = "8613800000000"
+
+    def stored() -> int:
+        return len(json.loads(state.read_text(encoding="utf-8"))["spaces"]["space"]["qr"][phone])
+
+    def qr(i: int) -> QrCode:
+        return QrCode(account="box", phone=phone, label=f"p{i}", prefilled_message=f"Hi {i}")
+
+    async with Session(Config(root=tmp_path, accounts={"box": account})) as session:
+        provider = session.connection("box").provider
+        await provider.create_qr_code(qr(1))
+        session.release_sandboxes()
+        assert (
+            len(json.loads(state.read_text(encoding="utf-8"))["spaces"]["space"]["qr"][phone]) == 1
+        )
+        assert [q.prefilled_message for q in await provider.list_qr_codes(phone)] == ["Hi 1"]
+        await provider.create_qr_code(qr(2))
+    assert stored() == 2

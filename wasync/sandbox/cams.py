@@ -226,6 +226,7 @@ def create_app(
     )
     app.state.emulator = emulator
     app.state.flush_state = emulator.flush
+    app.state.release_state = emulator.release
     app.state.state_file = emulator.state_file
     app.state.verifier = verifier
     app.state.rate_limit = limiter

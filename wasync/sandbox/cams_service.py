@@ -150,6 +150,13 @@ class CamsEmulator:
         """Write the state's last changes now (``common.JsonState.flush``)."""
         self._store.flush()
 
+    def release(self) -> None:
+        """Write the state's last changes and let go of it: this emulator is not used
+        again (``common.InProcessTransport.release``)."""
+        with self._lock:
+            self._store.release()
+            self._data, self._index, self._listed, self._reviews = {"spaces": {}}, {}, {}, []
+
     @property
     def state_file(self) -> JsonState:
         return self._store

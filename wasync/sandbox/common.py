@@ -292,6 +292,17 @@ class JsonState:
         with contextlib.suppress(OSError):  # the folder went away (a test's temporary one)
             self.flush()
 
+    def release(self) -> None:
+        """Write the state if it changed, then keep it no more: this store writes nothing
+        again (its emulator is not used any more; ``InProcessTransport.release``)."""
+        self.flush()
+        with self.lock:
+            timer, self._timer = self._timer, None
+            self._data, self._dirty, self.path = None, False, None
+        if timer is not None:
+            timer.cancel()
+        _live_states.discard(self)
+
     def flush(self) -> None:
         """Write the state now if it changed since the last write."""
         if self.path is None:
@@ -393,11 +404,31 @@ class InProcessTransport(httpx.AsyncBaseTransport):
     client's read timeout as ``httpx.ReadTimeout``, exactly as they would over the network.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
+    def __init__(self, app: ASGIApp, rebuild: Callable[[], ASGIApp] | None = None) -> None:
+        """``rebuild`` makes the emulator again from its state file (``release``)."""
+        self._app: ASGIApp | None = app
         self._inner = httpx.ASGITransport(app=DropConnections(app))
+        self._rebuild = rebuild
+
+    def release(self) -> None:
+        """Write the emulator's state if it changed and let go of it in memory (an embedded
+        sandbox whose command reads no more: a plan once refreshed); a later request
+        builds the emulator again from its state file (``rebuild``). Without ``rebuild``,
+        or for an emulator that cannot let go, only writes it."""
+        app = self._app
+        release = getattr(getattr(app, "state", None), "release_state", None)
+        if app is None or self._rebuild is None or not callable(release):
+            if app is not None:
+                flush_app(app)
+            return
+        release()
+        self._app = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._app is None:
+            assert self._rebuild is not None  # released only with a way back
+            self._app = self._rebuild()
+            self._inner = httpx.ASGITransport(app=DropConnections(self._app))
         timeout = (request.extensions.get("timeout") or {}).get("read")
         try:
             if timeout is None:
@@ -418,7 +449,8 @@ class InProcessTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
-        flush_app(self._app)  # the client is done with the emulator: write its state now
+        if self._app is not None:
+            flush_app(self._app)  # the client is done with the emulator: write its state now
 
 
 class _ReleasedOnClose(httpx.AsyncByteStream):

@@ -302,5 +302,6 @@ def create_app(
     )
     app.state.emulator = emulator
     app.state.flush_state = emulator.flush
+    app.state.release_state = emulator.release
     app.state.state_file = emulator.state_file
     return app
