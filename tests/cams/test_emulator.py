@@ -555,3 +555,43 @@ async def test_qr_codes_list_the_same_after_a_restart_and_from_an_old_state_file
     kept = json.loads(state.read_text(encoding="utf-8"))["spaces"][""]["qr"][phone]
     assert all(isinstance(q, str) for q in kept)  # written back in the compact form
     assert [json.loads(q)["QrdlCode"] for q in kept] == [new_code, codes[1]["QrdlCode"]]
+
+
+def test_template_components_read_the_same_from_an_old_state_file(tmp_path: Path) -> None:
+    """Components are kept as their encoded text; a state file from before (decoded) loads
+    to the same detail reply, and is written back compact."""
+    from wasync.sandbox.cams_service import CamsEmulator
+    from wasync.sandbox.common import JsonState
+
+    def emulator() -> CamsEmulator:
+        return CamsEmulator(clock=lambda: 1.0e9, state=JsonState(tmp_path, "cams"))
+
+    components = [
+        {"Type": "BODY", "Text": '你好 {{1}} "</b>'},
+        {"Type": "BUTTONS", "Buttons": [{"Type": "QUICK_REPLY", "Text": "Yes"}]},
+    ]
+    key = {"CustSpaceId": "s", "Language": "zh_CN", "TemplateCode": ""}
+    made = emulator().call(
+        "CreateChatappTemplate",
+        {
+            **key,
+            "Name": "hi",
+            "Category": "MARKETING",
+            "TemplateType": "WHATSAPP",
+            "Components": components,
+        },
+    )
+    key["TemplateCode"] = made["Data"]["TemplateCode"]
+    detail = emulator().call("GetChatappTemplateDetail", key)
+    assert detail["Data"]["Components"] == components
+
+    state = tmp_path / "cams.json"
+    old = json.loads(state.read_text(encoding="utf-8"))
+    for tpl in old["spaces"]["s"]["templates"]:
+        tpl["Components"] = json.loads(tpl["Components"])
+    state.write_text(json.dumps(old, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    migrated = emulator()
+    assert migrated.call("GetChatappTemplateDetail", key) == detail
+    migrated.flush()
+    (kept,) = json.loads(state.read_text(encoding="utf-8"))["spaces"]["s"]["templates"]
+    assert isinstance(kept["Components"], str)

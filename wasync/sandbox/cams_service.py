@@ -33,6 +33,7 @@ import json
 import re
 import secrets
 import string
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -50,7 +51,7 @@ from wasync.sandbox.cams_wire import (
     parse_page,
     required_str,
 )
-from wasync.sandbox.common import Clock, JsonState, JsonText, encode_json
+from wasync.sandbox.common import Clock, JsonState, JsonText, encode_json, encode_json_nan
 
 VERSION = "2020-06-06"
 MAX_PREFILLED_MESSAGE = 140  # Meta's limit, which CAMS passes on
@@ -103,7 +104,9 @@ class CamsEmulator:
         self._data: dict[str, Any] = self._store.load() or {"spaces": {}}
         # A space's QR codes are kept per phone as their encoded JSON text (``_stored``):
         # a code is only ever listed, replaced or deleted, never changed in place.
+        # And a template's Components as their encoded text: replaced, never changed.
         migrated = _compact_qr(self._data["spaces"])
+        migrated = _compact_templates(self._data["spaces"]) or migrated
         # Lookups that do not scan every template: (name, language) and (code, language)
         # of each space's templates, and the reviews due, soonest first.
         self._index: dict[str, _SpaceIndex] = {}
@@ -189,7 +192,8 @@ class CamsEmulator:
         while self._reviews and self._reviews[0][0] <= now:
             due, _, tpl = heapq.heappop(self._reviews)
             if tpl["AuditStatus"] == "auditing" and tpl.get("ReviewDue") == due:
-                reason = sandbox_rejection(tpl["Components"])
+                found = _REJECT.search(tpl["Components"])  # as sandbox_rejection's
+                reason = None if found is None else found.group(1) or "INVALID_FORMAT"
                 tpl["AuditStatus"], tpl["Reason"] = ("fail", reason) if reason else ("pass", "")
                 tpl["ReviewDue"] = None
                 tpl["LastUpdateTime"] = int(now * 1000)
@@ -268,7 +272,11 @@ class CamsEmulator:
     def templates(self, cust_space_id: str | None = None) -> list[dict[str, Any]]:
         """Stored templates (of one space, or of all when None), as copies."""
         with self._lock:
-            return [dict(t) for space in self._spaces(cust_space_id) for t in space["templates"]]
+            return [
+                {**t, "Components": json.loads(t["Components"])}
+                for space in self._spaces(cust_space_id)
+                for t in space["templates"]
+            ]
 
     def qr_codes(self, phone: str, cust_space_id: str | None = None) -> list[dict[str, Any]]:
         """Stored QR codes of ``phone`` (in one space, or in all when None), as copies."""
@@ -378,7 +386,8 @@ class CamsEmulator:
             isinstance(k, str) and isinstance(v, str) for k, v in example.items()
         ):
             raise ApiError(400, "InvalidParameter", "Example must be a JSON object of strings.")
-        fields: dict[str, Any] = {"Components": components, "Example": example}
+        # Kept as text (``_compact_templates``); NaN as the replies' json.dumps writes it.
+        fields: dict[str, Any] = {"Components": encode_json_nan(components), "Example": example}
         ttl = params.get("MessageSendTtlSeconds")
         if ttl not in (None, ""):
             try:
@@ -533,7 +542,7 @@ class CamsEmulator:
             "AuditStatus": tpl["AuditStatus"],
             "Reason": tpl["Reason"],
             "QualityScore": tpl["QualityScore"],
-            "Components": [component_out(c) for c in tpl["Components"]],
+            "Components": [component_out(c) for c in json.loads(tpl["Components"])],
             "Example": dict(tpl["Example"]),
             "AllowSend": tpl["AllowSend"],
             "CategoryChangePaused": tpl["CategoryChangePaused"],
@@ -591,6 +600,27 @@ def _compact_qr(spaces: dict[str, Any]) -> bool:
             for i, qr in enumerate(codes):
                 if not isinstance(qr, str):
                     codes[i], migrated = _stored(qr), True
+    return migrated
+
+
+_FEW_VALUES = ("Language", "Category", "TemplateType", "QualityScore", "AuditStatus", "Reason")
+
+
+def _compact_templates(spaces: dict[str, Any]) -> bool:
+    """Every template's Components as their encoded text, in place (equal texts kept once),
+    and the few distinct statuses, categories and languages kept once each; True when some
+    Components were decoded (a state written before they were kept as text)."""
+    texts: dict[str, str] = {}
+    migrated = False
+    for space in spaces.values():
+        for tpl in space["templates"]:
+            text = tpl["Components"]
+            if not isinstance(text, str):
+                text, migrated = encode_json_nan(text), True
+            tpl["Components"] = texts.setdefault(text, text)
+            for key in _FEW_VALUES:
+                if type(value := tpl.get(key)) is str:
+                    tpl[key] = sys.intern(value)
     return migrated
 
 

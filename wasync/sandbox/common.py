@@ -155,6 +155,7 @@ encode_json = _REPLY.encode
 # The same, writing NaN and Infinity as Python's json does (an emulator that renders its
 # replies with ``json.dumps`` and its defaults).
 _REPLY_NAN = _ReplyEncoder(ensure_ascii=False, allow_nan=True, separators=(",", ":"))
+encode_json_nan = _REPLY_NAN.encode
 
 
 @dataclass(frozen=True, slots=True)
