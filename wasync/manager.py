@@ -54,7 +54,10 @@ async def make_plan(
     *,
     prune: bool = False,
     targets: Sequence[str] = (),
+    release_sandboxes: bool = False,
 ) -> Planned:
+    """``release_sandboxes``: the session's embedded sandboxes let go of their state once
+    the remote is read (a plan, which calls them no more; ``Session.release_sandboxes``)."""
     settings = from_config(config)
     accounts = accounts_to_read(config, targets)
     desired = _only(specs.desired, accounts)
@@ -64,6 +67,8 @@ async def make_plan(
         if exc.subject is None:
             raise
         raise located(exc, specs) from None
+    if release_sandboxes:
+        session.release_sandboxes()
     # The time the remote was read at: edit budgets are judged against it.
     result = plan(desired, remote, accounts=settings, prune=prune, now=datetime.now(UTC))
     if targets:

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+from starlette.types import ASGIApp
 
 from wasync.cache import CACHE_DIR, CacheStore, UsesCache
 from wasync.config import AccountBase, Config
@@ -81,6 +82,7 @@ class Session:
         # The rate buckets, as the providers count them: accounts on one key share its own.
         self.budgets = budgets if budgets is not None else Budgets()
         self._clients: list[httpx.AsyncClient] = []
+        self._sandboxes: list[InProcessTransport] = []  # the embedded ones it started
 
     async def __aenter__(self) -> Session:
         return self
@@ -100,6 +102,13 @@ class Session:
         self._clients.clear()
         self._connections.clear()
         self.cache.save()
+
+    def release_sandboxes(self) -> None:
+        """Let go of the state the embedded sandboxes hold in memory, written first if it
+        changed: a plan needs none of it once the remote is read (at 20,000 resources,
+        ~12 MB the planner can use). A later call reads it back from its file."""
+        for transport in self._sandboxes:
+            transport.release()
 
     def calls(self) -> dict[str, int]:
         """HTTP calls made so far by each account opened."""
@@ -168,17 +177,23 @@ class Session:
                 f"account {account.name}: {plugin.display_name} has no sandbox; set its "
                 "endpoint to the provider's https:// URL"
             )
-        app = plugin.emulator(
-            EmulatorOptions(
-                credentials=plugin.secrets(account),
-                state_dir=sandbox_state_dir(self.config.root, account.name),
-                faults=self._sandbox_faults,
-                approve_after=SANDBOX_REVIEW_SECONDS,
-                qps=None if limited else 0,
-            )
+        make = plugin.emulator
+        options = EmulatorOptions(
+            credentials=plugin.secrets(account),
+            state_dir=sandbox_state_dir(self.config.root, account.name),
+            faults=self._sandbox_faults,
+            approve_after=SANDBOX_REVIEW_SECONDS,
+            qps=None if limited else 0,
         )
-        defer_writes(app)  # the state is written when the transport closes
-        return InProcessTransport(app)
+
+        def build() -> ASGIApp:
+            app = make(options)
+            defer_writes(app)  # the state is written when the transport closes
+            return app
+
+        transport = InProcessTransport(build(), rebuild=build)
+        self._sandboxes.append(transport)
+        return transport
 
 
 class AccountGate(RateGate):

@@ -101,7 +101,8 @@ def stored(state: Path) -> tuple[Counter[str], Counter[str]]:
     cams = json.loads((state / "cams" / "cams.json").read_text(encoding="utf-8"))
     nx = json.loads((state / "nxcloud" / "nxcloud.json").read_text(encoding="utf-8"))
     space = cams["spaces"].get(SPACE, {"qr": {}})
-    messages = Counter(q["PrefilledMessage"] for p in CAMS_PHONES for q in space["qr"].get(p, []))
+    codes = [json.loads(q) for p in CAMS_PHONES for q in space["qr"].get(p, [])]  # kept as text
+    messages = Counter(q["PrefilledMessage"] for q in codes)
     names = Counter(t["name"] for t in nx.get("phones", {}).get(NX_PHONE, {}).values())
     return messages, names
 

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -496,3 +497,101 @@ def test_a_rejected_template_goes_back_to_review_when_modified() -> None:
     assert tpl["AuditStatus"] == "auditing" and tpl["ReviewDue"] == 1030.0
     with pytest.raises(ValueError, match="unknown status"):
         emulator.set_template_status(code, "en", "LIVE")
+
+
+async def test_qr_codes_list_the_same_after_a_restart_and_from_an_old_state_file(
+    tmp_path: Path,
+) -> None:
+    """QR codes are kept as their encoded text and spliced into listings: the reply must be
+    what json.dumps renders for the same data, the same after a restart, and a state file
+    from before (codes decoded) must load to it and be written back compact."""
+    phone = "8613800000000"
+
+    async def call(app: Any, action: str, **business: str) -> httpx.Response:
+        params = _v1_signed(_v1_params(action, **business), "GET", DEFAULT_ACCESS_KEY_SECRET)
+        reply = await _send(app, "GET", params=params)
+        assert reply.status_code == 200, reply.text
+        return reply
+
+    def listed(reply: httpx.Response) -> bytes:
+        assert (
+            reply.content
+            == json.dumps(reply.json(), ensure_ascii=False, separators=(",", ":")).encode()
+        )
+        return reply.content.partition(b',"Code"')[2]  # all but the RequestId
+
+    first = create_app(qps=0, state_dir=tmp_path)
+    for message in ("Hi there", '你好 "</b>\\ é'):
+        await call(
+            first,
+            "CreatePhoneMessageQrdl",
+            PhoneNumber=phone,
+            GenerateQrImage="SVG",
+            PrefilledMessage=message,
+        )
+    before = listed(await call(first, "ListPhoneMessageQrdl", PhoneNumber=phone))
+    restarted = create_app(qps=0, state_dir=tmp_path)
+    assert listed(await call(restarted, "ListPhoneMessageQrdl", PhoneNumber=phone)) == before
+
+    state = tmp_path / "cams.json"
+    old = json.loads(state.read_text(encoding="utf-8"))
+    codes = old["spaces"][""]["qr"][phone]
+    codes[:] = [json.loads(q) for q in codes]
+    state.write_text(json.dumps(old, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    migrated = create_app(qps=0, state_dir=tmp_path)
+    reply = await call(migrated, "ListPhoneMessageQrdl", PhoneNumber=phone)
+    assert reply.json()["Data"] == json.loads(b'{"Code"' + before)["Data"]
+    first_code = codes[0]["QrdlCode"]
+    updated = await call(
+        migrated,
+        "UpdatePhoneMessageQrdl",
+        PhoneNumber=phone,
+        QrdlCode=first_code,
+        GenerateQrImage="PNG",
+        PrefilledMessage="Edited",
+    )
+    new_code = updated.json()["Data"]["QrdlCode"].strip()
+    migrated.state.flush_state()
+    kept = json.loads(state.read_text(encoding="utf-8"))["spaces"][""]["qr"][phone]
+    assert all(isinstance(q, str) for q in kept)  # written back in the compact form
+    assert [json.loads(q)["QrdlCode"] for q in kept] == [new_code, codes[1]["QrdlCode"]]
+
+
+def test_template_components_read_the_same_from_an_old_state_file(tmp_path: Path) -> None:
+    """Components are kept as their encoded text; a state file from before (decoded) loads
+    to the same detail reply, and is written back compact."""
+    from wasync.sandbox.cams_service import CamsEmulator
+    from wasync.sandbox.common import JsonState
+
+    def emulator() -> CamsEmulator:
+        return CamsEmulator(clock=lambda: 1.0e9, state=JsonState(tmp_path, "cams"))
+
+    components = [
+        {"Type": "BODY", "Text": '你好 {{1}} "</b>'},
+        {"Type": "BUTTONS", "Buttons": [{"Type": "QUICK_REPLY", "Text": "Yes"}]},
+    ]
+    key = {"CustSpaceId": "s", "Language": "zh_CN", "TemplateCode": ""}
+    made = emulator().call(
+        "CreateChatappTemplate",
+        {
+            **key,
+            "Name": "hi",
+            "Category": "MARKETING",
+            "TemplateType": "WHATSAPP",
+            "Components": components,
+        },
+    )
+    key["TemplateCode"] = made["Data"]["TemplateCode"]
+    detail = emulator().call("GetChatappTemplateDetail", key)
+    assert detail["Data"]["Components"] == components
+
+    state = tmp_path / "cams.json"
+    old = json.loads(state.read_text(encoding="utf-8"))
+    for tpl in old["spaces"]["s"]["templates"]:
+        tpl["Components"] = json.loads(tpl["Components"])
+    state.write_text(json.dumps(old, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    migrated = emulator()
+    assert migrated.call("GetChatappTemplateDetail", key) == detail
+    migrated.flush()
+    (kept,) = json.loads(state.read_text(encoding="utf-8"))["spaces"]["s"]["templates"]
+    assert isinstance(kept["Components"], str)

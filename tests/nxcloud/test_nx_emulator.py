@@ -374,3 +374,36 @@ async def test_the_review_endpoint(app: Starlette) -> None:
     assert missing.status_code == 404 and "no template nope (en_US)" in missing.json()["error"]
     assert wrong.status_code == 400 and "unknown status 'GREAT'" in wrong.json()["error"]
     assert garbage.status_code == 400
+
+
+async def test_listings_are_rendered_as_json_and_survive_a_restart_and_an_old_state_file(
+    tmp_path: Path,
+) -> None:
+    """Stored components are kept as encoded text and spliced into listings: the reply must
+    be what JSONResponse renders for the same data (non-ASCII as is), the same again after a
+    restart, and a state file from before (components decoded) must load to it."""
+    first = create_app(qps=0, page_cap=0, state_dir=tmp_path)
+    odd = [{"type": "BODY", "text": '你好 {{1}} "</b>\\ é', "example": {"body_text": ["蓝"]}}]
+    await ok(first, "createTemplate", create_body("rich", RICH))
+    await ok(first, "createTemplate", create_body("odd", odd, language="zh_CN"))
+    listed = (await call(first, "getTemplate", {**COMMON})).content
+    rendered = json.dumps(json.loads(listed), ensure_ascii=False, separators=(",", ":"))
+    assert listed == rendered.encode()
+    assert json.loads(listed)["data"]["data"][1]["components"][0]["text"] == odd[0]["text"]
+
+    state = tmp_path / "nxcloud.json"
+    assert (
+        await call(create_app(qps=0, page_cap=0, state_dir=tmp_path), "getTemplate", {**COMMON})
+    ).content == listed
+
+    old = json.loads(state.read_text(encoding="utf-8"))
+    for record in old["phones"][PHONE].values():
+        record["components"] = json.loads(record["components"])
+        record["approved_edits"] = []
+    state.write_text(json.dumps(old, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    migrated = create_app(qps=0, page_cap=0, state_dir=tmp_path)
+    reply = await call(migrated, "getTemplate", {**COMMON})
+    assert reply.json() == json.loads(listed)
+    migrated.state.flush_state()
+    (stored, _) = json.loads(state.read_text(encoding="utf-8"))["phones"][PHONE].values()
+    assert isinstance(stored["components"], str)  # written back in the compact form

@@ -214,7 +214,7 @@ def create_app(
         if fault is Fault.DROP_AFTER:
             drop_connection(request.scope)
         return Response(
-            json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            common.encode_reply(payload, allow_nan=True),
             status_code=status,
             headers=extra_headers,
             media_type="application/json;charset=utf-8",
@@ -226,6 +226,7 @@ def create_app(
     )
     app.state.emulator = emulator
     app.state.flush_state = emulator.flush
+    app.state.release_state = emulator.release
     app.state.state_file = emulator.state_file
     app.state.verifier = verifier
     app.state.rate_limit = limiter

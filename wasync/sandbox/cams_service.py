@@ -33,6 +33,7 @@ import json
 import re
 import secrets
 import string
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -50,7 +51,7 @@ from wasync.sandbox.cams_wire import (
     parse_page,
     required_str,
 )
-from wasync.sandbox.common import Clock, JsonState
+from wasync.sandbox.common import Clock, JsonState, JsonText, encode_json, encode_json_nan
 
 VERSION = "2020-06-06"
 MAX_PREFILLED_MESSAGE = 140  # Meta's limit, which CAMS passes on
@@ -101,6 +102,11 @@ class CamsEmulator:
         self._lock = threading.RLock()
         self._store.attach(self._lock)
         self._data: dict[str, Any] = self._store.load() or {"spaces": {}}
+        # A space's QR codes are kept per phone as their encoded JSON text (``_stored``):
+        # a code is only ever listed, replaced or deleted, never changed in place.
+        # And a template's Components as their encoded text: replaced, never changed.
+        migrated = _compact_qr(self._data["spaces"])
+        migrated = _compact_templates(self._data["spaces"]) or migrated
         # Lookups that do not scan every template: (name, language) and (code, language)
         # of each space's templates, and the reviews due, soonest first.
         self._index: dict[str, _SpaceIndex] = {}
@@ -126,6 +132,8 @@ class CamsEmulator:
         }
         # Operations that carry Success in their reply (the template ones, SDK models).
         self.with_success = {name for name in self.operations if "Chatapp" in name}
+        if migrated:  # written once in the compact form
+            self._store.save(self._data)
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -144,6 +152,13 @@ class CamsEmulator:
     def flush(self) -> None:
         """Write the state's last changes now (``common.JsonState.flush``)."""
         self._store.flush()
+
+    def release(self) -> None:
+        """Write the state's last changes and let go of it: this emulator is not used
+        again (``common.InProcessTransport.release``)."""
+        with self._lock:
+            self._store.release()
+            self._data, self._index, self._listed, self._reviews = {"spaces": {}}, {}, {}, []
 
     @property
     def state_file(self) -> JsonState:
@@ -177,7 +192,8 @@ class CamsEmulator:
         while self._reviews and self._reviews[0][0] <= now:
             due, _, tpl = heapq.heappop(self._reviews)
             if tpl["AuditStatus"] == "auditing" and tpl.get("ReviewDue") == due:
-                reason = sandbox_rejection(tpl["Components"])
+                found = _REJECT.search(tpl["Components"])  # as sandbox_rejection's
+                reason = None if found is None else found.group(1) or "INVALID_FORMAT"
                 tpl["AuditStatus"], tpl["Reason"] = ("fail", reason) if reason else ("pass", "")
                 tpl["ReviewDue"] = None
                 tpl["LastUpdateTime"] = int(now * 1000)
@@ -256,13 +272,19 @@ class CamsEmulator:
     def templates(self, cust_space_id: str | None = None) -> list[dict[str, Any]]:
         """Stored templates (of one space, or of all when None), as copies."""
         with self._lock:
-            return [dict(t) for space in self._spaces(cust_space_id) for t in space["templates"]]
+            return [
+                {**t, "Components": json.loads(t["Components"])}
+                for space in self._spaces(cust_space_id)
+                for t in space["templates"]
+            ]
 
     def qr_codes(self, phone: str, cust_space_id: str | None = None) -> list[dict[str, Any]]:
         """Stored QR codes of ``phone`` (in one space, or in all when None), as copies."""
         with self._lock:
             return [
-                dict(q) for space in self._spaces(cust_space_id) for q in space["qr"].get(phone, [])
+                json.loads(q)
+                for space in self._spaces(cust_space_id)
+                for q in space["qr"].get(phone, [])
             ]
 
     # --- message QR codes ------------------------------------------------------------------
@@ -304,8 +326,8 @@ class CamsEmulator:
         phone, image, message = self._qr_params(params, full=True)
         with self._mutation():
             qr = self._new_qr(phone, image, message)
-            self._space(params)["qr"].setdefault(phone, []).append(qr)
-        return {"Data": dict(qr)}
+            self._space(params)["qr"].setdefault(phone, []).append(_stored(qr))
+        return {"Data": qr}
 
     def update_qrdl(self, params: dict[str, Any]) -> Reply:
         phone, image, message = self._qr_params(params, full=True)
@@ -314,14 +336,15 @@ class CamsEmulator:
             codes = self._space(params)["qr"].get(phone, [])
             index = _index_of_code(codes, code)
             # CAMS: the original code stops working after an update; a new one replaces it.
-            codes[index] = qr = self._new_qr(phone, image, message)
+            qr = self._new_qr(phone, image, message)
+            codes[index] = _stored(qr)
         # The documented reply of UpdatePhoneMessageQrdl shows the code with a trailing
         # newline ("QrdlCode": "D9AA3***\n"); the code itself has none.
         return {"Data": {**qr, "QrdlCode": qr["QrdlCode"] + "\n"}}
 
     def list_qrdl(self, params: dict[str, Any]) -> Reply:
         phone, _, _ = self._qr_params(params, full=False)
-        return {"Data": [dict(q) for q in self._space(params)["qr"].get(phone, [])]}
+        return {"Data": [JsonText(q) for q in self._space(params)["qr"].get(phone, [])]}
 
     def delete_qrdl(self, params: dict[str, Any]) -> Reply:
         phone, _, _ = self._qr_params(params, full=False)
@@ -363,7 +386,8 @@ class CamsEmulator:
             isinstance(k, str) and isinstance(v, str) for k, v in example.items()
         ):
             raise ApiError(400, "InvalidParameter", "Example must be a JSON object of strings.")
-        fields: dict[str, Any] = {"Components": components, "Example": example}
+        # Kept as text (``_compact_templates``); NaN as the replies' json.dumps writes it.
+        fields: dict[str, Any] = {"Components": encode_json_nan(components), "Example": example}
         ttl = params.get("MessageSendTtlSeconds")
         if ttl not in (None, ""):
             try:
@@ -518,7 +542,7 @@ class CamsEmulator:
             "AuditStatus": tpl["AuditStatus"],
             "Reason": tpl["Reason"],
             "QualityScore": tpl["QualityScore"],
-            "Components": [component_out(c) for c in tpl["Components"]],
+            "Components": [component_out(c) for c in json.loads(tpl["Components"])],
             "Example": dict(tpl["Example"]),
             "AllowSend": tpl["AllowSend"],
             "CategoryChangePaused": tpl["CategoryChangePaused"],
@@ -562,9 +586,47 @@ def _check_template_type(template_type: str) -> None:
         )
 
 
-def _index_of_code(codes: list[dict[str, Any]], code: str) -> int:
+def _stored(qr: dict[str, Any]) -> str:
+    """A QR code as kept: its encoded text, listed as is (``common.JsonText``)."""
+    return encode_json(qr)
+
+
+def _compact_qr(spaces: dict[str, Any]) -> bool:
+    """Every space's QR codes as their encoded text (``_stored``), in place; True when
+    some were decoded (a state written before codes were kept as text)."""
+    migrated = False
+    for space in spaces.values():
+        for codes in space["qr"].values():
+            for i, qr in enumerate(codes):
+                if not isinstance(qr, str):
+                    codes[i], migrated = _stored(qr), True
+    return migrated
+
+
+_FEW_VALUES = ("Language", "Category", "TemplateType", "QualityScore", "AuditStatus", "Reason")
+
+
+def _compact_templates(spaces: dict[str, Any]) -> bool:
+    """Every template's Components as their encoded text, in place (equal texts kept once),
+    and the few distinct statuses, categories and languages kept once each; True when some
+    Components were decoded (a state written before they were kept as text)."""
+    texts: dict[str, str] = {}
+    migrated = False
+    for space in spaces.values():
+        for tpl in space["templates"]:
+            text = tpl["Components"]
+            if not isinstance(text, str):
+                text, migrated = encode_json_nan(text), True
+            tpl["Components"] = texts.setdefault(text, text)
+            for key in _FEW_VALUES:
+                if type(value := tpl.get(key)) is str:
+                    tpl[key] = sys.intern(value)
+    return migrated
+
+
+def _index_of_code(codes: list[str], code: str) -> int:
     for i, qr in enumerate(codes):
-        if qr["QrdlCode"] == code.strip():
+        if json.loads(qr)["QrdlCode"] == code.strip():
             return i
     raise invalid(
         "InvalidQrdlCode.NotFound", f"The QR code {code} does not exist for this phone number."

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import httpx
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wasync.files import write_atomically
@@ -137,6 +138,85 @@ def json_copy(value: Any) -> Any:
     return value
 
 
+class _Spliced(Exception):  # noqa: N818 - a signal inside ``encode_reply``, never raised out
+    pass
+
+
+class _ReplyEncoder(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, JsonText):
+            raise _Spliced
+        return super().default(o)
+
+
+# Encodes as Starlette's JSONResponse does: compact, UTF-8 as is, no NaN.
+_REPLY = _ReplyEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+encode_json = _REPLY.encode
+# The same, writing NaN and Infinity as Python's json does (an emulator that renders its
+# replies with ``json.dumps`` and its defaults).
+_REPLY_NAN = _ReplyEncoder(ensure_ascii=False, allow_nan=True, separators=(",", ":"))
+encode_json_nan = _REPLY_NAN.encode
+
+
+@dataclass(frozen=True, slots=True)
+class JsonText:
+    """A piece of a reply already encoded (``encode_json``): a reply holding it splices
+    ``text`` in as is (``JsonReply``). Emulators keep what they only ever echo (template
+    components) as such text, a fraction of the memory of the decoded data, and list it
+    without encoding it again."""
+
+    text: str
+
+
+def encode_reply(value: Any, *, allow_nan: bool = False) -> str:
+    """``value`` as JSON, byte for byte as ``JSONResponse`` renders it (``allow_nan``: as
+    ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``), with ``JsonText``
+    spliced in."""
+    encode = (_REPLY_NAN if allow_nan else _REPLY).encode
+    try:
+        return encode(value)
+    except _Spliced:
+        return "".join(_pieces(value, encode))
+
+
+def _pieces(value: Any, encode: Callable[[Any], str]) -> Iterator[str]:
+    if isinstance(value, JsonText):
+        yield value.text
+    elif isinstance(value, dict):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield ("," if i else "") + encode(_key(key)) + ":"
+            yield from _pieces(item, encode)
+        yield "}"
+    elif isinstance(value, list | tuple):
+        yield "["
+        for i, item in enumerate(value):
+            if i:
+                yield ","
+            yield from _pieces(item, encode)
+        yield "]"
+    else:
+        yield encode(value)
+
+
+def _key(key: Any) -> str:
+    """A dict key as ``json`` writes it (its keys are strings)."""
+    if isinstance(key, str):
+        return key
+    if key is True or key is False or key is None:
+        return encode_json(key)
+    if isinstance(key, int | float):
+        return encode_json(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+class JsonReply(JSONResponse):
+    """A JSON reply, rendered as ``JSONResponse`` renders one, that may hold ``JsonText``."""
+
+    def render(self, content: Any) -> bytes:
+        return encode_reply(content).encode("utf-8")
+
+
 def page_cap(given: int | None) -> int | None:
     """The page-size cap an emulator applies: ``given``, else ``page_cap_default``; None
     when neither caps (0 means no cap)."""
@@ -212,6 +292,17 @@ class JsonState:
     def _on_timer(self) -> None:
         with contextlib.suppress(OSError):  # the folder went away (a test's temporary one)
             self.flush()
+
+    def release(self) -> None:
+        """Write the state if it changed, then keep it no more: this store writes nothing
+        again (its emulator is not used any more; ``InProcessTransport.release``)."""
+        self.flush()
+        with self.lock:
+            timer, self._timer = self._timer, None
+            self._data, self._dirty, self.path = None, False, None
+        if timer is not None:
+            timer.cancel()
+        _live_states.discard(self)
 
     def flush(self) -> None:
         """Write the state now if it changed since the last write."""
@@ -314,26 +405,76 @@ class InProcessTransport(httpx.AsyncBaseTransport):
     client's read timeout as ``httpx.ReadTimeout``, exactly as they would over the network.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
+    def __init__(self, app: ASGIApp, rebuild: Callable[[], ASGIApp] | None = None) -> None:
+        """``rebuild`` makes the emulator again from its state file (``release``)."""
+        self._app: ASGIApp | None = app
         self._inner = httpx.ASGITransport(app=DropConnections(app))
+        self._rebuild = rebuild
+
+    def release(self) -> None:
+        """Write the emulator's state if it changed and let go of it in memory (an embedded
+        sandbox whose command reads no more: a plan once refreshed); a later request
+        builds the emulator again from its state file (``rebuild``). Without ``rebuild``,
+        or for an emulator that cannot let go, only writes it."""
+        app = self._app
+        release = getattr(getattr(app, "state", None), "release_state", None)
+        if app is None or self._rebuild is None or not callable(release):
+            if app is not None:
+                flush_app(app)
+            return
+        release()
+        self._app = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._app is None:
+            assert self._rebuild is not None  # released only with a way back
+            self._app = self._rebuild()
+            self._inner = httpx.ASGITransport(app=DropConnections(self._app))
         timeout = (request.extensions.get("timeout") or {}).get("read")
         try:
             if timeout is None:
-                return await self._inner.handle_async_request(request)
-            return await asyncio.wait_for(self._inner.handle_async_request(request), timeout)
+                response = await self._inner.handle_async_request(request)
+            else:
+                response = await asyncio.wait_for(
+                    self._inner.handle_async_request(request), timeout
+                )
         except ConnectionDropped as exc:
             raise httpx.RemoteProtocolError(
                 "peer closed connection without sending complete message body", request=request
             ) from exc
         except TimeoutError as exc:
             raise httpx.ReadTimeout("timed out waiting for the reply", request=request) from exc
+        if isinstance(response.stream, httpx.AsyncByteStream):
+            response.stream = _ReleasedOnClose(response.stream)
+        return response
 
     async def aclose(self) -> None:
         await self._inner.aclose()
-        flush_app(self._app)  # the client is done with the emulator: write its state now
+        if self._app is not None:
+            flush_app(self._app)  # the client is done with the emulator: write its state now
+
+
+class _ReleasedOnClose(httpx.AsyncByteStream):
+    """A reply's body that lets go of its bytes once the reply is closed.
+
+    httpx binds a reply's stream back to the reply, a reference cycle that only the cyclic
+    collector frees; reads run with the collector paused and what they leave is then frozen
+    (``wasync.refresh``). A socket's stream holds no body once read, but the ASGI
+    transport's holds all of it: every reply of a refresh stayed, about 9 MB at 20,000
+    resources."""
+
+    def __init__(self, inner: httpx.AsyncByteStream) -> None:
+        self._inner: httpx.AsyncByteStream | None = inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._inner is not None:
+            async for chunk in self._inner:
+                yield chunk
+
+    async def aclose(self) -> None:
+        inner, self._inner = self._inner, None
+        if inner is not None:
+            await inner.aclose()
 
 
 @contextlib.asynccontextmanager

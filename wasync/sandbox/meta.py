@@ -441,6 +441,7 @@ def create_app(
     )
     app.state.world = world
     app.state.flush_state = world.flush
+    app.state.release_state = world.release
     app.state.state_file = world.state_file
     app.state.budgets = (requests, creations)
     return app

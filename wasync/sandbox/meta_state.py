@@ -862,6 +862,13 @@ class MetaWorld:
         """Write the state's last changes now (``common.JsonState.flush``)."""
         self._store.flush()
 
+    def release(self) -> None:
+        """Write the state's last changes and let go of it: this emulator is not used
+        again (``common.InProcessTransport.release``)."""
+        with self._lock:
+            self._store.release()
+            self._wabas, self._phones, self._sessions, self._handles = {}, {}, {}, {}
+
     @property
     def state_file(self) -> JsonState:
         return self._store

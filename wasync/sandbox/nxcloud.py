@@ -44,6 +44,7 @@ from wasync.sandbox.common import (
     Clock,
     Fault,
     FaultConfig,
+    JsonReply,
     RateLimit,
     drop_connection,
 )
@@ -79,7 +80,7 @@ def envelope(
 ) -> Response:
     if message is None:
         message = MESSAGES.get(code, FAILURE_MESSAGE)
-    return JSONResponse({"code": code, "data": data, "message": message}, status_code=status)
+    return JsonReply({"code": code, "data": data, "message": message}, status_code=status)
 
 
 class _Gateway:
@@ -301,5 +302,6 @@ def create_app(
     )
     app.state.emulator = emulator
     app.state.flush_state = emulator.flush
+    app.state.release_state = emulator.release
     app.state.state_file = emulator.state_file
     return app

@@ -36,15 +36,17 @@ import hashlib
 import heapq
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from wasync.sandbox.common import Clock, JsonState, json_copy
+from wasync.sandbox.common import Clock, JsonState, JsonText, encode_json
 from wasync.sandbox.meta_behaviour import (
     CATEGORIES,
     EDITABLE,
@@ -171,8 +173,11 @@ class NxcloudEmulator:
         self._scripts: list[ScriptedReply] = []
         data = self._store.load()
         self._next_id: int = data.get("next_id", 1)
-        # phone -> template id -> record
+        # phone -> template id -> record; a record's components are kept as their encoded
+        # JSON text (``common.encode_json``): they are only ever replaced, and listed far more often
+        # than read, so they cost a fifth of the memory and are not encoded per listing.
         self._phones: dict[str, dict[str, dict[str, Any]]] = data.get("phones", {})
+        migrated = _compact(self._phones)
         self._uploads: dict[str, dict[str, Any]] = data.get("uploads", {})
         # phone -> name -> when a name with an approved version was deleted
         self._deleted: dict[str, dict[str, float]] = data.get("deleted", {})
@@ -182,6 +187,8 @@ class NxcloudEmulator:
         for templates in self._phones.values():
             for record in templates.values():
                 self._queue_review(record)
+        if migrated:  # written once in the compact form
+            self._save()
 
     def _queue_review(self, record: dict[str, Any]) -> None:
         due = record.get("review_due")
@@ -194,14 +201,14 @@ class NxcloudEmulator:
         """The stored records of ``phone`` (copies), in creation order."""
         with self._lock:
             self._advance()
-            return [copy.deepcopy(t) for t in self._sorted(phone)]
+            return [_decoded(t) for t in self._sorted(phone)]
 
     def find(self, phone: str, name: str, language: str) -> dict[str, Any] | None:
         with self._lock:
             self._advance()
             for t in self._phones.get(phone, {}).values():
                 if t["name"] == name and t["language"] == language:
-                    return copy.deepcopy(t)
+                    return _decoded(t)
             return None
 
     def set_status(
@@ -335,7 +342,7 @@ class NxcloudEmulator:
                 "message_send_ttl_seconds": ttl,
                 "created_at": now,
                 "review_due": self._due(now),
-                "approved_edits": [],
+                "approved_edits": (),
             }
             self._queue_review(created)
             self._save()
@@ -383,7 +390,7 @@ class NxcloudEmulator:
                         "Edit limit reached",
                         "An approved template can be edited 10 times in 30 days.",
                     )
-                record["approved_edits"] = [*edits, now]
+                record["approved_edits"] = (*edits, now)
             record["components"] = components
             if category is not None:
                 record["category"] = category
@@ -413,7 +420,7 @@ class NxcloudEmulator:
                 page = [t for t in items if t["seq"] < before][-limit:]
             else:
                 page = items[:limit]
-            out: dict[str, Any] = {"data": [self._echo(t, copy=False) for t in page]}
+            out: dict[str, Any] = {"data": [_listed(t) for t in page]}
             if not page:
                 return out
             first, last = page[0]["seq"], page[-1]["seq"]
@@ -479,7 +486,7 @@ class NxcloudEmulator:
         while self._reviews and self._reviews[0][0] <= now:
             due, _, t = heapq.heappop(self._reviews)
             if t["status"] == "PENDING" and t.get("review_due") == due:
-                reason = sandbox_rejection(t["components"])
+                reason = _rejection(t["components"])
                 verdict = ("REJECTED", reason) if reason else ("APPROVED", "NONE")
                 t["status"], t["rejected_reason"] = verdict
                 t["review_due"] = None
@@ -493,6 +500,13 @@ class NxcloudEmulator:
     def flush(self) -> None:
         """Write the state's last changes now (``common.JsonState.flush``)."""
         self._store.flush()
+
+    def release(self) -> None:
+        """Write the state's last changes and let go of it: this emulator is not used
+        again (``common.InProcessTransport.release``)."""
+        with self._lock:
+            self._store.release()
+            self._phones, self._uploads, self._deleted, self._reviews = {}, {}, {}, []
 
     @property
     def state_file(self) -> JsonState:
@@ -515,20 +529,17 @@ class NxcloudEmulator:
         return f"https://graph.facebook.com/v15.0/{waba}/message_templates?{query}"
 
     @staticmethod
-    def _echo(record: Mapping[str, Any], *, copy: bool = True) -> dict[str, Any]:
-        """A templateInfo as getTemplate returns it (the fields NXCloud asks Meta for).
-
-        Without ``copy`` it shares the record's components: a listing's reply is rendered
-        to JSON at once, and stored components are only ever replaced, never changed in
-        place (a deep copy of every listed template was most of a listing's cost)."""
-        keys = ("id", "category", "language", "name", "status", "components")
-        out = {k: json_copy(record[k]) if copy else record[k] for k in keys}
+    def _echo(record: Mapping[str, Any]) -> dict[str, Any]:
+        """A templateInfo as getTemplate returns it (the fields NXCloud asks Meta for);
+        a listing splices the same from the stored text (``_listed``)."""
+        out = {k: record[k] for k in ("id", "category", "language", "name", "status")}
+        out["components"] = json.loads(record["components"])
         out["rejected_reason"] = record["rejected_reason"]
         out["quality_score"] = dict(record["quality_score"])
         return out
 
-    def _normalise(self, raw: Any, category: str) -> list[dict[str, Any]]:
-        """Check components as Meta would and store them in Meta's read-back form."""
+    def _normalise(self, raw: Any, category: str) -> str:
+        """Check components as Meta would; their encoded text in Meta's read-back form."""
         if not isinstance(raw, list) or not raw:
             raise parameter_error("components is required")
         authentication = category == "AUTHENTICATION"
@@ -582,7 +593,10 @@ class NxcloudEmulator:
                             "&code=otp", f"&code_expiration_minutes={expiry}&code=otp"
                         )
                         b["example"] = [b["url"].replace("{{1}}", "123456")]
-        return out
+        try:
+            return encode_json(out)
+        except ValueError:  # NaN or Infinity: not JSON, so no reply could carry it
+            raise parameter_error("components must be JSON (no NaN or Infinity)") from None
 
     def _carousel(self, c: dict[str, Any], where: str, category: str) -> dict[str, Any]:
         """A CAROUSEL component: ``cards``, each with ``components`` of type HEADER (an
@@ -684,6 +698,64 @@ class NxcloudEmulator:
         elif fmt != "LOCATION":
             raise parameter_error(f"{where}.format must be TEXT, IMAGE, VIDEO or DOCUMENT")
         return c
+
+
+def _compact(phones: dict[str, dict[str, dict[str, Any]]]) -> bool:
+    """Loaded records made small, in place: components as their encoded text
+    (``common.encode_json``), equal texts kept once (one template set on many numbers);
+    the few distinct statuses, categories, languages and quality scores kept once each.
+    True when some components were decoded (a state written before they were kept as
+    text). Nothing changes a record's values in place: they are replaced."""
+    texts: dict[str, str] = {}
+    scores: dict[str, dict[str, Any]] = {}  # by repr: equal JSON data, equal repr
+    migrated = False
+    for templates in phones.values():
+        for record in templates.values():
+            text = record["components"]
+            if not isinstance(text, str):
+                text, migrated = encode_json(text), True
+            record["components"] = texts.setdefault(text, text)
+            for key in _FEW_VALUES:
+                if type(value := record.get(key)) is str:
+                    record[key] = sys.intern(value)
+            score = record["quality_score"]
+            record["quality_score"] = scores.setdefault(repr(score), score)
+            record["approved_edits"] = tuple(record["approved_edits"])
+    return migrated
+
+
+_FEW_VALUES = ("category", "language", "status", "rejected_reason")
+
+
+def _decoded(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a stored record with its components decoded (the test hooks')."""
+    out = copy.deepcopy(dict(record))
+    out["components"] = json.loads(record["components"])
+    return out
+
+
+def _listed(record: Mapping[str, Any]) -> JsonText:
+    """``NxcloudEmulator._echo`` of ``record`` as reply text, its components spliced in."""
+    e = _encode_value
+    return JsonText(
+        f'{{"id":{e(record["id"])},"category":{e(record["category"])},'
+        f'"language":{e(record["language"])},"name":{e(record["name"])},'
+        f'"status":{e(record["status"])},"components":{record["components"]},'
+        f'"rejected_reason":{e(record["rejected_reason"])},'
+        f'"quality_score":{e(record["quality_score"])}}}'
+    )
+
+
+def _encode_value(value: Any) -> str:
+    """``encode_json(value)``, quicker for the strings that most values are."""
+    return encode_basestring(value) if type(value) is str else encode_json(value)
+
+
+def _rejection(components: str) -> str | None:
+    """``sandbox_rejection`` of stored (encoded) components: the marker reads the same in
+    the compact text as in ``json.dumps``'s."""
+    found = _REJECT.search(components)
+    return None if found is None else found.group(1) or "INVALID_FORMAT"
 
 
 def _body(c: dict[str, Any], where: str, authentication: bool) -> dict[str, Any]:
