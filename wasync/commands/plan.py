@@ -41,7 +41,14 @@ def run(
     async def go() -> None:
         async with Session(config, refresh_cache=refresh_cache) as session:
             made.append(
-                await manager.make_plan(session, config, specs, prune=prune, targets=targets)
+                await manager.make_plan(
+                    session,
+                    config,
+                    specs,
+                    prune=prune,
+                    targets=targets,
+                    release_sandboxes=True,  # a plan calls them no more once read
+                )
             )
             calls.update(session.calls())
 
