@@ -353,6 +353,12 @@ def main() -> None:
     # first model is built: a scan of site-packages worth several ms at every start, for
     # plugins that wasync does not use. A user who wants them sets the variable themselves.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # httpx loads its own command line (click, rich's console, tables and progress,
+    # pygments) whenever click and rich are installed, as they are here: about 70 modules
+    # and 6 MB that wasync never uses. A None entry makes that one import fail the
+    # documented way (httpx then offers a stub `httpx` command). Only the wasync program
+    # does this; a program that imports wasync as a library keeps httpx as it is.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     guard_streams()
     code = _run()
     for stream in (sys.stdout, sys.stderr):

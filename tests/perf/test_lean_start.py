@@ -15,10 +15,13 @@ from cli_runner import wasync_process
 
 REPO = Path(__file__).resolve().parents[2]
 
-# At exit, the child writes the names of every module it imported to the file {out!r}.
+# At exit, the child writes the names of every module it imported to the file {out!r}
+# (a None entry is an import refused on purpose, not a module).
 REPORT = """
 import atexit, json, sys
-atexit.register(lambda: open({out!r}, "w").write(json.dumps(sorted(sys.modules))))
+atexit.register(lambda: open({out!r}, "w").write(
+    json.dumps(sorted(name for name, module in sys.modules.items() if module is not None))
+))
 """
 
 # Loaded only by the commands that use them.
@@ -32,6 +35,8 @@ NEVER_AT_START = {
     "wasync.plan.saved": "plan --out, apply --plan",
     "wasync.apply": "wasync apply",
     "wasync.importer": "wasync import",
+    "httpx._main": "nothing: httpx's own command line, which httpx loads when click is there",
+    "pygments": "nothing: highlighting for httpx's command line",
 }
 # validate works offline: no HTTP stack, no event loop, no emulator.
 NOT_FOR_VALIDATE = {"httpx", "asyncio", "starlette", "tenacity", "rich", "wasync.sandbox"}
